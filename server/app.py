@@ -1,0 +1,52 @@
+"""The application factory: ``create_app(settings) -> Litestar``."""
+
+from __future__ import annotations
+
+import os
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from server import __version__
+from server.db.lifecycle import Database
+from server.errors import EXCEPTION_HANDLERS
+from server.health.controller import HealthController
+from server.http import RequestLog, add_security_headers
+from server.logging import configure_logging
+from server.settings import Settings, settings_from_env
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the Sedā application for ``settings``; nothing is read from the environment."""
+    configure_logging(settings)
+    database = Database(settings.database_url)
+    app = Litestar(
+        route_handlers=[HealthController],
+        dependencies={"db_session": Provide(database.session)},
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        before_send=[add_security_headers],
+        on_shutdown=[database.dispose],
+        openapi_config=OpenAPIConfig(
+            title="Sedā",
+            version=__version__,
+            description="Confidential complaint and whistleblowing system (Article 114).",
+            path="/schema",
+            # JSON only: the HTML viewers load scripts from third-party sites.
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_request_bytes,
+        logging_config=None,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    # Outermost, so that requests no route matched are logged (by template) too.
+    app.asgi_handler = RequestLog(app.asgi_handler)
+    return app
+
+
+def app_from_environment() -> Litestar:
+    """Factory for the HTTP server: settings from ``SEDA_*`` variables."""
+    return create_app(settings_from_env(os.environ))

@@ -1,0 +1,165 @@
+"""The append-only, hash-chained audit log (DESIGN.md §2, invariant 4).
+
+Each entry's hash covers the previous entry's hash and the entry's own fields, so changing,
+removing or reordering any entry breaks every hash after it. ``verify_chain`` needs only the
+entries themselves, so a copy of the table can be checked away from the server.
+
+Appending reads the newest entry and writes ``seq + 1``: two writers racing for the same
+``seq`` collide on the primary key, one transaction fails and is retried by its caller, and
+the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.db.models import AuditEntry
+
+GENESIS_HASH = bytes(32)
+_DOMAIN = b"seda/audit-log/v1\x00"
+
+AuditValue = str | int | bool | None
+
+
+class ChainedEntry(Protocol):
+    """What verification needs of an entry: the ORM row, or a row read from an export."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def details(self) -> str: ...
+    @property
+    def prev_hash(self) -> bytes: ...
+    @property
+    def entry_hash(self) -> bytes: ...
+
+
+class ChainVerification(msgspec.Struct, frozen=True):
+    """The outcome of checking a chain: ``first_bad_seq`` is None when every link holds."""
+
+    checked: int
+    first_bad_seq: int | None
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_seq is None
+
+
+def canonical_details(details: Mapping[str, AuditValue]) -> str:
+    """Audit details as canonical JSON (sorted keys), the exact text the hash covers."""
+    return msgspec.json.encode(dict(details), order="sorted").decode()
+
+
+def link_hash(
+    prev_hash: bytes, *, seq: int, at: datetime, actor: str, action: str, subject: str, details: str
+) -> bytes:
+    """The hash of one entry, bound to the hash of the entry before it."""
+    fields = msgspec.json.encode([seq, at.isoformat(), actor, action, subject, details])
+    return hashlib.sha256(_DOMAIN + prev_hash + fields).digest()
+
+
+async def append_audit(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    details: Mapping[str, AuditValue] | None = None,
+) -> AuditEntry:
+    """Add the next entry to the chain in ``session``'s transaction (the caller commits).
+
+    ``details`` must never hold report content, identities, tokens, keys or addresses.
+    """
+    newest = await session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    seq = newest.seq + 1 if newest else 1
+    prev_hash = newest.entry_hash if newest else GENESIS_HASH
+    text = canonical_details(details or {})
+    entry = AuditEntry(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        details=text,
+        prev_hash=prev_hash,
+        entry_hash=link_hash(
+            prev_hash, seq=seq, at=at, actor=actor, action=action, subject=subject, details=text
+        ),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+class ChainVerifier:
+    """Checks links one at a time, so a chain of any length is verified in constant memory."""
+
+    def __init__(self) -> None:
+        self._expected_prev = GENESIS_HASH
+        self._checked = 0
+        self._first_bad: int | None = None
+
+    def feed(self, entry: ChainedEntry) -> bool:
+        """Check the next entry; False (and every later call False) once a link is broken."""
+        if self._first_bad is not None:
+            return False
+        recomputed = link_hash(
+            entry.prev_hash,
+            seq=entry.seq,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            subject=entry.subject,
+            details=entry.details,
+        )
+        intact = (
+            entry.seq == self._checked + 1
+            and entry.prev_hash == self._expected_prev
+            and recomputed == entry.entry_hash
+        )
+        if not intact:
+            self._first_bad = entry.seq
+            return False
+        self._expected_prev = entry.entry_hash
+        self._checked += 1
+        return True
+
+    def result(self) -> ChainVerification:
+        return ChainVerification(checked=self._checked, first_bad_seq=self._first_bad)
+
+
+def verify_chain(entries: Iterable[ChainedEntry]) -> ChainVerification:
+    """Check every link, in ``seq`` order, starting from the genesis hash."""
+    verifier = ChainVerifier()
+    for entry in entries:
+        if not verifier.feed(entry):
+            break
+    return verifier.result()
+
+
+async def verify_stored_chain(session: AsyncSession) -> ChainVerification:
+    """Verify the whole audit table, streamed in ``seq`` order."""
+    verifier = ChainVerifier()
+    result = await session.stream_scalars(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+    )
+    async for entry in result:
+        if not verifier.feed(entry):
+            break
+    return verifier.result()

@@ -1,0 +1,150 @@
+"""Sedā's server errors and their one mapping to problem+json (RFC 9457).
+
+Every failure a client can see is one row of ``PROBLEMS``: a stable code, an HTTP status and
+catalogue keys for the title and the detail. The text is fixed per code, so a response can
+never echo a database error, a ciphertext detail, a path or a value the client sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from server.i18n import catalogue, negotiate
+from server.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+log = get_logger("seda.errors")
+
+
+class Problem(msgspec.Struct, frozen=True):
+    """One kind of failure a client can be told about."""
+
+    status: int
+    title_key: str
+    detail_key: str
+
+
+PROBLEMS: dict[str, Problem] = {
+    "invalid-request": Problem(400, "problem.invalid_request.title", "problem.invalid_request.detail"),
+    "unauthorized": Problem(401, "problem.unauthorized.title", "problem.unauthorized.detail"),
+    "forbidden": Problem(403, "problem.forbidden.title", "problem.forbidden.detail"),
+    "not-found": Problem(404, "problem.not_found.title", "problem.not_found.detail"),
+    "method-not-allowed": Problem(
+        405, "problem.method_not_allowed.title", "problem.method_not_allowed.detail"
+    ),
+    "conflict": Problem(409, "problem.conflict.title", "problem.conflict.detail"),
+    "payload-too-large": Problem(413, "problem.payload_too_large.title", "problem.payload_too_large.detail"),
+    "unsupported-media-type": Problem(
+        415, "problem.unsupported_media_type.title", "problem.unsupported_media_type.detail"
+    ),
+    "too-many-requests": Problem(429, "problem.too_many_requests.title", "problem.too_many_requests.detail"),
+    "internal-error": Problem(500, "problem.internal_error.title", "problem.internal_error.detail"),
+    "unavailable": Problem(503, "problem.unavailable.title", "problem.unavailable.detail"),
+}
+
+_CODE_BY_STATUS = {problem.status: code for code, problem in PROBLEMS.items()}
+
+
+class SedaError(Exception):
+    """Base of every error the server turns into a problem response on purpose."""
+
+    code: ClassVar[str] = "internal-error"
+
+
+class ServiceUnavailableError(SedaError):
+    """A dependency (the database) cannot be reached; the client may retry later."""
+
+    code = "unavailable"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """Where a request failed validation; ``message`` never quotes the value sent."""
+
+    key: str
+    message: str
+
+
+class ProblemDetails(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The problem+json body every error response carries."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] = []
+
+
+def problem_response(
+    request: Request[Any, Any, Any], code: str, errors: list[FieldError] | None = None
+) -> Response[ProblemDetails]:
+    """Render the problem ``code`` in the language the client asked for."""
+    problem = PROBLEMS[code]
+    language = negotiate(request.headers.get("accept-language"))
+    texts = catalogue(language)
+    body = ProblemDetails(
+        type=f"urn:seda:problem:{code}",
+        title=texts.gettext(problem.title_key),
+        status=problem.status,
+        detail=texts.gettext(problem.detail_key),
+        code=code,
+        errors=errors or [],
+    )
+    return Response(
+        content=body,
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={"content-language": language},
+    )
+
+
+def _field_errors(exc: ValidationException) -> list[FieldError]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    found: list[FieldError] = []
+    for item in extra[:20]:
+        if isinstance(item, dict):
+            key = str(item.get("key") or "")[:100]
+            message = str(item.get("message") or "")[:200]
+            found.append(FieldError(key=key, message=message))
+    return found
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemDetails]:
+    """Framework errors (404, 405, 413, validation) become the matching fixed problem."""
+    code = _CODE_BY_STATUS.get(exc.status_code)
+    if code is None:
+        code = "invalid-request" if 400 <= exc.status_code < 500 else "internal-error"
+    errors = _field_errors(exc) if isinstance(exc, ValidationException) else None
+    return problem_response(request, code, errors)
+
+
+def handle_seda_error(request: Request[Any, Any, Any], exc: SedaError) -> Response[ProblemDetails]:
+    """Sedā's own errors carry their problem code."""
+    return problem_response(request, exc.code)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    """Anything else is a bug: log its type and place (never its message) and answer 500."""
+    log.error("unhandled_exception", exc_info=exc)
+    return problem_response(request, "internal-error")
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: handle_http_exception,
+    SedaError: handle_seda_error,
+    Exception: handle_unexpected,
+}
+
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEMS",
+    "PROBLEM_MEDIA_TYPE",
+    "ProblemDetails",
+    "SedaError",
+    "ServiceUnavailableError",
+]

@@ -1,0 +1,72 @@
+"""Cross-cutting HTTP behaviour: the canonical request log line and security headers."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.logging import get_logger
+
+log = get_logger("seda.http")
+
+# The API serves JSON only; pages that need more get a policy of their own.
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "x-frame-options": "DENY",
+    "cache-control": "no-store",
+}
+
+
+async def add_security_headers(message: Message, _scope: Scope) -> None:
+    """``before_send`` hook: every response carries the headers above (unless it set its own)."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            if name not in headers:
+                headers[name] = value
+
+
+class RequestLog:
+    """One log line per HTTP request, around the whole application (unrouted requests too).
+
+    Only the method, the *route template* (``/reports/{report_id}``, never the path that was
+    asked for), the status and the duration are logged: no query string, no body, no client
+    address, no user agent. A random ``request_id`` ties the line to others of the request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            log.info(
+                "request",
+                request_id=secrets.token_hex(8),
+                method=scope["method"],
+                route=scope.get("path_template") or "<unmatched>",
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )

@@ -1,0 +1,74 @@
+"""Server settings: one frozen struct, read from ``SEDA_*`` environment variables.
+
+The defaults are the safe ones for a first start on one machine: listen on 127.0.0.1 only,
+an embedded SQLite database under ``./var``, JSON logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+ENV_PREFIX = "SEDA_"
+
+
+class SettingsError(Exception):
+    """A ``SEDA_*`` variable is unknown or has a value of the wrong shape.
+
+    The message names the variable, never its value: a database URL may hold a password.
+    """
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything the server reads from its environment."""
+
+    database_url: str = "sqlite+aiosqlite:///var/seda.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Request bodies above this size are refused with 413 before they are read in full.
+    max_request_bytes: int = 1_048_576
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise SettingsError("SEDA_PORT must be between 1 and 65535")
+        if self.workers < 1:
+            raise SettingsError("SEDA_WORKERS must be at least 1")
+        if self.max_request_bytes < 1024:
+            raise SettingsError("SEDA_MAX_REQUEST_BYTES must be at least 1024")
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+
+def settings_from_env(environ: Mapping[str, str]) -> Settings:
+    """Build settings from ``SEDA_*`` variables; unknown names are refused (typos are bugs)."""
+    known = {field.upper() for field in Settings.__struct_fields__}
+    values: dict[str, str] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name.startswith("SEDA_TEST_"):
+            continue
+        key = name.removeprefix(ENV_PREFIX)
+        if key not in known:
+            raise SettingsError(f"{name} is not a Sedā setting; see docs/OPERATIONS.md")
+        values[key.lower()] = value
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+def _describe(error: msgspec.ValidationError) -> str:
+    # msgspec ends its message with "- at `$.field`"; name the variable, drop everything else.
+    text = str(error)
+    _, _, where = text.rpartition("$.")
+    field = where.strip("`")
+    if field in Settings.__struct_fields__:
+        return f"{ENV_PREFIX}{field.upper()} has a value of the wrong type or shape"
+    return "a SEDA_* setting has a value of the wrong type or shape"

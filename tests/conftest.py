@@ -1,0 +1,116 @@
+"""Shared fixtures: a migrated database on SQLite always, and on PostgreSQL when reachable.
+
+PostgreSQL tests get a fresh database of their own (created on the server named by
+``SEDA_TEST_POSTGRES_URL``, dropped afterwards). Without a reachable server they are
+skipped, unless ``SEDA_TEST_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which makes them fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SEDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("SEDA_TEST_REQUIRE_POSTGRES") == "1"
+_postgres_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
+
+
+def postgres_reachable() -> bool:
+    url = make_url(POSTGRES_ADMIN_URL)
+    try:
+        with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def _admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(POSTGRES_ADMIN_URL)
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a new, empty PostgreSQL database, dropped after the test."""
+    if not postgres_reachable():
+        message = f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL).host}:5432"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " and SEDA_TEST_REQUIRE_POSTGRES=1")
+        pytest.skip(message)
+    name = f"seda_test_{secrets.token_hex(6)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'seda.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """An empty database URL: SQLite, then PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    return str(request.getfixturevalue(fixture))
+
+
+@pytest.fixture
+def migrated_url(database_url: str) -> str:
+    """A database at the newest schema revision."""
+    from server.db import migrate
+
+    migrate.upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The app and the CLI reconfigure logging; put the root logger back after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "postgresql" not in report.keywords:
+        return
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        _postgres_outcomes[report.outcome] = _postgres_outcomes.get(report.outcome, 0) + 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    outcomes = _postgres_outcomes
+    terminalreporter.write_line(
+        f"PostgreSQL-backed tests: {outcomes['passed']} ran and passed, "
+        f"{outcomes['failed']} did not pass, {outcomes['skipped']} were skipped "
+        f"(server {make_url(POSTGRES_ADMIN_URL).host}, required={REQUIRE_POSTGRES})"
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # CI must prove the PostgreSQL path, not merely tolerate its absence.
+    if REQUIRE_POSTGRES and exitstatus == 0 and _postgres_outcomes["passed"] == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -51,7 +51,8 @@ async def _admin(statement: str) -> None:
 def postgres_url() -> Iterator[str]:
     """A URL to a new, empty PostgreSQL database, dropped after the test."""
     if not postgres_reachable():
-        message = f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL).host}:5432"
+        url = make_url(POSTGRES_ADMIN_URL)
+        message = f"PostgreSQL is not reachable at {url.host}:{url.port or 5432}"
         if REQUIRE_POSTGRES:
             pytest.fail(message + " and SEDA_TEST_REQUIRE_POSTGRES=1")
         pytest.skip(message)

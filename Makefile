@@ -1,15 +1,22 @@
 # Sedā's commands. The two that matter, as the README says:
 #   make run    set everything up, migrate, load demo data, serve on http://127.0.0.1:8000/
-#   make test   set everything up and run the whole suite (lint, types, imports, pytest)
+#   make test   set everything up (Chromium included) and run the whole suite
 SHELL := /bin/bash
 BIN := .venv/bin
 STAMP := .venv/.installed-dev
+BROWSER_STAMP := .venv/.installed-browser
+WEB_SOURCES := $(shell find web/protocol -name '*.mjs') web/build.mjs web/package-lock.json
 
-.PHONY: run test setup lint typecheck imports pytest bench lock clean
+.PHONY: run test setup lint typecheck imports pytest jstest bench lock clean
 
-$(STAMP): requirements/dev.lock pyproject.toml scripts/bootstrap
+$(STAMP): requirements/dev.lock pyproject.toml scripts/bootstrap $(WEB_SOURCES)
 	scripts/bootstrap requirements/dev.lock
 	touch $(STAMP)
+
+# The test suite also needs Debian's chromium for the browser tests.
+$(BROWSER_STAMP): $(STAMP) scripts/install-chromium
+	scripts/install-chromium
+	touch $(BROWSER_STAMP)
 
 setup: $(STAMP)
 
@@ -18,7 +25,7 @@ run: $(STAMP)
 	$(BIN)/seda demo
 	$(BIN)/seda serve
 
-test: lint typecheck imports pytest
+test: lint typecheck imports jstest pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,11 +37,15 @@ typecheck: $(STAMP)
 imports: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
-pytest: $(STAMP)
+jstest: $(STAMP)
+	cd web && node --test test/
+
+pytest: $(BROWSER_STAMP)
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(BROWSER_STAMP)
 	$(BIN)/python -m benchmarks.storage
+	$(BIN)/python -m benchmarks.argon2_params
 
 # Re-resolve the locks after changing dependencies in pyproject.toml (needs the network).
 lock: $(STAMP)
@@ -44,4 +55,4 @@ lock: $(STAMP)
 	$(BIN)/python -m pip uninstall --quiet --yes uv
 
 clean:
-	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache web/node_modules server/static/js

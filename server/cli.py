@@ -24,6 +24,7 @@ from server.db.engine import backend_name
 from server.db.lifecycle import Database
 from server.demo.provinces import PROVINCES
 from server.demo.service import DemoSummary, seed_demo
+from server.keys_cli import keys_cli
 from server.logging import configure_logging, logging_dictconfig
 from server.settings import Settings, SettingsError, settings_from_env
 
@@ -32,6 +33,7 @@ db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(audit_cli, name="audit")
+cli.add_typer(keys_cli, name="keys")
 console = Console(stderr=True)
 
 

@@ -1,0 +1,282 @@
+"""Report envelopes: seal on the reporter's device, open on an officer's, re-wrap on referral.
+
+The server stores an envelope and reads only ``routing`` (and sizes). Everything else is
+ciphertext bound to ``routing``, the report id, the reporter's reply key, the initial
+recipients and whether an identity was sealed: changing any of them makes the envelope fail
+to open (docs/PROTOCOL.md §3).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import msgspec
+
+from crypto.encoding import PROTOCOL_VERSION, sha256, uuid_bytes
+from crypto.errors import EnvelopeFormatError, OpenError
+from crypto.primitives import (
+    KEY_BYTES,
+    SUITE_XWING_SHA256_AES256GCM,
+    XWING_PUBLIC_BYTES,
+    hkdf,
+    key_id,
+    open_once,
+    seal_once,
+    xwing_public_bytes,
+)
+from crypto.sealing import (
+    RecipientWrap,
+    check_header,
+    find_wrap,
+    recipient_ids_binding,
+    unwrap_bundle,
+    wrap_bundle,
+)
+
+MAX_RECIPIENTS = 32
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_IDENTITY_BYTES = 16 * 1024
+_WRAP_PURPOSE = "seda/v1/wrap/report"
+_T = TypeVar("_T")
+
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}$")]
+UUIDText = Annotated[
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+]
+ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class RoutingMetadata(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The routing envelope: the only facts about a report the server may read.
+
+    Field order is part of the protocol (it is the binding order): append, never reorder.
+    """
+
+    institution: Code
+    report_type: Code
+    category: Code
+    concerns: Code
+    reporter_type: Code
+    channel: Code
+    urgency: Code
+
+    def binding(self) -> list[str]:
+        return [getattr(self, name) for name in self.__struct_fields__]
+
+
+class ReportEnvelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A sealed report as it travels and is stored (JSON, bytes as base64)."""
+
+    version: int
+    suite: int
+    report_id: UUIDText
+    routing: RoutingMetadata
+    reporter_key: (
+        Annotated[bytes, msgspec.Meta(min_length=XWING_PUBLIC_BYTES, max_length=XWING_PUBLIC_BYTES)] | None
+    )
+    recipients: Annotated[list[RecipientWrap], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    payload: Annotated[bytes, msgspec.Meta(min_length=16, max_length=MAX_PAYLOAD_BYTES + 1024)]
+    identity: Annotated[bytes, msgspec.Meta(min_length=16, max_length=MAX_IDENTITY_BYTES + 1024)] | None = (
+        None
+    )
+
+    def context(self) -> bytes:
+        """The hash every key and ciphertext of this report is bound to (§3.1)."""
+        check_header(self.version, self.suite)
+        return sha256(
+            "seda/v1/report",
+            self.version,
+            self.suite,
+            uuid_bytes(self.report_id),
+            *self.routing.binding(),
+            key_id(self.reporter_key) if self.reporter_key else b"",
+            recipient_ids_binding(self.recipients),
+            int(self.identity is not None),
+        )
+
+
+class AttachmentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An attachment uploaded as a separate chunked stream (§3.4)."""
+
+    attachment_id: UUIDText
+    name: ShortText
+    media_type: Annotated[str, msgspec.Meta(max_length=100)]
+    size: Annotated[int, msgspec.Meta(ge=0)]
+    chunks: Annotated[int, msgspec.Meta(ge=1)]
+    sha256: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
+class ReportPayload(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What the reporter wrote: text, structured fields, attachment references."""
+
+    text: str
+    fields: dict[str, str] = {}
+    attachments: list[AttachmentRef] = []
+    language: Annotated[str, msgspec.Meta(max_length=16)] = "fa"
+
+
+class ReporterIdentity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Who the reporter is, when they choose to sign (sealed under its own key)."""
+
+    name: str
+    contact: str = ""
+    fields: dict[str, str] = {}
+
+
+class ReportKeys(msgspec.Struct, frozen=True):
+    """A report's key bundle as an officer's device holds it after opening."""
+
+    content_key: bytes
+    identity_key: bytes | None
+
+    def __repr__(self) -> str:
+        return "ReportKeys(<hidden>)"
+
+
+class OpenedReport(msgspec.Struct, frozen=True):
+    """An opened report: ``identity`` is None when unsigned or withheld from this recipient."""
+
+    payload: ReportPayload
+    identity: ReporterIdentity | None
+    identity_withheld: bool
+    keys: ReportKeys
+
+
+_encoder = msgspec.json.Encoder()
+_payload_decoder = msgspec.json.Decoder(ReportPayload)
+_identity_decoder = msgspec.json.Decoder(ReporterIdentity)
+_envelope_decoder = msgspec.json.Decoder(ReportEnvelope)
+
+
+def decode_envelope(data: bytes) -> ReportEnvelope:
+    """Strictly decode an envelope from JSON; ``EnvelopeFormatError`` when malformed."""
+    try:
+        envelope = _envelope_decoder.decode(data)
+        envelope.context()
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError):
+        raise EnvelopeFormatError("malformed report envelope") from None
+    return envelope
+
+
+def encode_envelope(envelope: ReportEnvelope) -> bytes:
+    return _encoder.encode(envelope)
+
+
+def _payload_key(keys: ReportKeys, context: bytes) -> bytes:
+    return hkdf(keys.content_key, "seda/v1/report/payload", context)
+
+
+def _identity_key(identity_key: bytes, context: bytes) -> bytes:
+    return hkdf(identity_key, "seda/v1/report/identity", context)
+
+
+def attachment_key(keys: ReportKeys, context: bytes, attachment_id: str) -> bytes:
+    """The key of one attachment stream; whoever can open the report can open its files."""
+    return hkdf(keys.content_key, "seda/v1/report/attachment", context, uuid_bytes(attachment_id))
+
+
+def seal_report(
+    *,
+    report_id: str,
+    routing: RoutingMetadata,
+    payload: ReportPayload,
+    recipients: list[bytes],
+    reporter_public_key: bytes | None,
+    identity: ReporterIdentity | None = None,
+    identity_recipients: list[bytes] | None = None,
+    random_bytes: Callable[[int], bytes] = os.urandom,
+) -> tuple[ReportEnvelope, ReportKeys]:
+    """Seal a report to the X-Wing public keys in ``recipients``.
+
+    The identity, when given, is sealed under a separate key that only the keys in
+    ``identity_recipients`` (default: all recipients) receive. ``random_bytes`` is
+    replaceable only so test vectors can be reproduced. Returns the envelope and its keys
+    (for attachments sealed next). Raises ``EnvelopeFormatError`` for out-of-bounds input.
+    """
+    keys = ReportKeys(
+        content_key=random_bytes(KEY_BYTES),
+        identity_key=random_bytes(KEY_BYTES) if identity is not None else None,
+    )
+    payload_bytes = _encoder.encode(payload)
+    identity_bytes = _encoder.encode(identity) if identity is not None else None
+    if len(payload_bytes) > MAX_PAYLOAD_BYTES or (
+        identity_bytes and len(identity_bytes) > MAX_IDENTITY_BYTES
+    ):
+        raise EnvelopeFormatError("report too large")
+    if len(set(recipients)) != len(recipients) or not 1 <= len(recipients) <= MAX_RECIPIENTS:
+        raise EnvelopeFormatError("between 1 and 32 distinct recipients")
+    with_identity = set(identity_recipients if identity_recipients is not None else recipients)
+    placeholder = [RecipientWrap(key_id=key_id(public), wrapped=b"\x00") for public in recipients]
+    draft = ReportEnvelope(
+        version=PROTOCOL_VERSION,
+        suite=SUITE_XWING_SHA256_AES256GCM,
+        report_id=str(uuid.UUID(report_id)),
+        routing=routing,
+        reporter_key=reporter_public_key,
+        recipients=placeholder,
+        payload=b"\x00" * 16,
+        identity=b"\x00" * 16 if identity_bytes is not None else None,
+    )
+    context = draft.context()
+    wraps = [_wrap(keys, context, public, public in with_identity) for public in recipients]
+    envelope = msgspec.structs.replace(
+        draft,
+        recipients=wraps,
+        payload=seal_once(_payload_key(keys, context), payload_bytes, context),
+        identity=(
+            seal_once(_identity_key(keys.identity_key, context), identity_bytes, context)
+            if identity_bytes is not None and keys.identity_key is not None
+            else None
+        ),
+    )
+    return envelope, keys
+
+
+def _wrap(keys: ReportKeys, context: bytes, public: bytes, include_identity: bool) -> RecipientWrap:
+    bundle = [keys.content_key]
+    if include_identity and keys.identity_key is not None:
+        bundle.append(keys.identity_key)
+    return wrap_bundle(_WRAP_PURPOSE, SUITE_XWING_SHA256_AES256GCM, context, bundle, public)
+
+
+def open_report(envelope: ReportEnvelope, seed: bytes, wrap: RecipientWrap | None = None) -> OpenedReport:
+    """Open a report with a recipient's X-Wing seed.
+
+    ``wrap`` is the recipient's wrap when it came by referral (not in the envelope). Raises
+    ``OpenError`` — one error for every reason — if anything does not verify.
+    """
+    try:
+        context = envelope.context()
+    except EnvelopeFormatError:
+        raise OpenError from None
+    own = wrap or find_wrap(envelope.recipients, key_id(xwing_public_bytes(seed)))
+    bundle = unwrap_bundle(_WRAP_PURPOSE, envelope.suite, context, own, seed)
+    keys = ReportKeys(content_key=bundle[0], identity_key=bundle[1] if len(bundle) > 1 else None)
+    payload = _decode(_payload_decoder, open_once(_payload_key(keys, context), envelope.payload, context))
+    identity = None
+    if envelope.identity is not None and keys.identity_key is not None:
+        sealed = open_once(_identity_key(keys.identity_key, context), envelope.identity, context)
+        identity = _decode(_identity_decoder, sealed)
+    withheld = envelope.identity is not None and identity is None
+    return OpenedReport(payload=payload, identity=identity, identity_withheld=withheld, keys=keys)
+
+
+def _decode(decoder: msgspec.json.Decoder[_T], data: bytes) -> _T:
+    try:
+        return decoder.decode(data)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        raise OpenError from None
+
+
+def rewrap_for_referral(
+    envelope: ReportEnvelope, keys: ReportKeys, new_recipient_public_key: bytes, include_identity: bool
+) -> RecipientWrap:
+    """On the referring officer's device: wrap the report's keys to another body's key.
+
+    The payload does not change; the new wrap is stored beside the envelope. The identity
+    key is passed on only if ``include_identity`` (a referral may withhold who reported).
+    """
+    return _wrap(keys, envelope.context(), new_recipient_public_key, include_identity)

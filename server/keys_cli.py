@@ -1,0 +1,95 @@
+"""``seda keys``: the offline root key and the signed key directory (docs/PROTOCOL.md §7).
+
+Run ``create-root`` and ``sign-directory`` on the offline machine of the key ceremony
+(docs/KEY_CEREMONY.md); only the *signed* directory and the root *public* key ever travel
+to the server and the clients.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+
+import crypto
+from crypto.directory import decode_signed, encode_signed
+
+keys_cli = typer.Typer(help="Root key and signed key directory.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _read_root_seed(path: Path) -> bytes:
+    try:
+        seed = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        console.print(f"[red]Cannot read a root key from {path}.[/red]")
+        raise typer.Exit(2) from None
+    if len(seed) != 32:
+        console.print(f"[red]{path} does not hold a 32-byte root key.[/red]")
+        raise typer.Exit(2)
+    return seed
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        console.print(f"[red]Cannot read {path}.[/red]")
+        raise typer.Exit(2) from None
+
+
+@keys_cli.command("create-root")
+def create_root(
+    out: Annotated[Path, typer.Option(help="Where to write the root private key (offline medium).")],
+) -> None:
+    """Create the offline root signing key; prints the public key that clients pin."""
+    seed = crypto.new_seed()
+    try:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        console.print(f"[red]{out} exists; refusing to overwrite a root key.[/red]")
+        raise typer.Exit(2) from None
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(seed.hex() + "\n")
+    public = crypto.root_public_key(seed)
+    console.print(f"Root key written to {out} (keep it offline).")
+    typer.echo(f"root public key: {public.hex()}")
+    typer.echo(f"root key id:     {crypto.root_key_id(public).hex()}")
+
+
+@keys_cli.command("sign-directory")
+def sign_directory(
+    directory: Annotated[Path, typer.Argument(help="The key directory (JSON) to sign.")],
+    root_key: Annotated[Path, typer.Option(help="The root private key file.")],
+    out: Annotated[Path, typer.Option(help="Where to write the signed directory.")],
+) -> None:
+    """Check and sign a key directory with the root key."""
+    seed = _read_root_seed(root_key)
+    try:
+        parsed = msgspec.json.decode(_read(directory), type=crypto.KeyDirectory)
+        signed = crypto.sign_directory(parsed, seed)
+    except (msgspec.ValidationError, msgspec.DecodeError, crypto.CryptoError) as error:
+        console.print(f"[red]Not a valid key directory:[/red] {type(error).__name__}")
+        raise typer.Exit(1) from None
+    out.write_bytes(encode_signed(signed))
+    typer.echo(f"signed directory serial {parsed.serial} with {len(parsed.bodies)} bodies → {out}")
+
+
+@keys_cli.command("verify-directory")
+def verify_directory(
+    signed_file: Annotated[Path, typer.Argument(help="The signed directory (JSON).")],
+    root_public: Annotated[str, typer.Option(help="The pinned root public key (hex).")],
+    min_serial: Annotated[int, typer.Option(help="Refuse directories older than this serial.")] = 1,
+) -> None:
+    """Verify a signed directory against the pinned root public key; exit 1 if it fails."""
+    try:
+        pinned = bytes.fromhex(root_public)
+        result = crypto.verify_directory(decode_signed(_read(signed_file)), pinned, min_serial)
+    except (ValueError, crypto.CryptoError):
+        console.print("[red]The directory does NOT verify against the pinned root key.[/red]")
+        raise typer.Exit(1) from None
+    typer.echo(f"valid: serial {result.serial}, {len(result.bodies)} bodies, issued {result.issued_at}")

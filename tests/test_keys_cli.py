@@ -1,0 +1,66 @@
+"""``seda keys``: create the root key, sign a directory, verify it against the pinned key only."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import crypto
+from server.cli import cli
+
+VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol-v1.json").read_text("utf-8"))
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_root_key_sign_and_verify_round_trip(tmp_path: Path) -> None:
+    root = tmp_path / "root.key"
+    code, output = _run("keys", "create-root", "--out", str(root))
+    assert code == 0
+    assert (root.stat().st_mode & 0o777) == 0o600
+    seed = bytes.fromhex(root.read_text().strip())
+    public = crypto.root_public_key(seed).hex()
+    assert public in output
+    assert seed.hex() not in output
+
+    directory = tmp_path / "directory.json"
+    directory.write_bytes(base64.b64decode(VECTORS["directory"]["signed"]["document"]))
+    signed = tmp_path / "signed.json"
+    assert (
+        _run("keys", "sign-directory", str(directory), "--root-key", str(root), "--out", str(signed))[0] == 0
+    )
+    code, output = _run("keys", "verify-directory", str(signed), "--root-public", public)
+    assert code == 0
+    assert "serial 7" in output
+    code, _ = _run("keys", "verify-directory", str(signed), "--root-public", public, "--min-serial", "8")
+    assert code == 1
+    other = crypto.root_public_key(bytes(32)).hex()
+    assert _run("keys", "verify-directory", str(signed), "--root-public", other)[0] == 1
+
+
+def test_create_root_never_overwrites(tmp_path: Path) -> None:
+    root = tmp_path / "root.key"
+    root.write_text("precious")
+    code, _ = _run("keys", "create-root", "--out", str(root))
+    assert code == 2
+    assert root.read_text() == "precious"
+
+
+def test_a_directory_with_a_wrong_key_id_is_not_signed(tmp_path: Path) -> None:
+    root = tmp_path / "root.key"
+    _run("keys", "create-root", "--out", str(root))
+    document = json.loads(base64.b64decode(VECTORS["directory"]["signed"]["document"]))
+    document["bodies"][0]["key_id"] = base64.b64encode(bytes(16)).decode()
+    directory = tmp_path / "directory.json"
+    directory.write_text(json.dumps(document))
+    code, _ = _run(
+        "keys", "sign-directory", str(directory), "--root-key", str(root), "--out", str(tmp_path / "s")
+    )
+    assert code == 1
+    assert not (tmp_path / "s").exists()

@@ -1,0 +1,181 @@
+"""The Python implementation passes every known-answer vector in tests/vectors/protocol-v1.json.
+
+The JavaScript implementation passes the same file (web/test/vectors.test.mjs and the
+browser test), so both sides agree byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+import crypto
+from crypto.encoding import fields
+from crypto.primitives import hkdf, key_id, open_once, seal_once, xwing_public_bytes
+
+VECTORS: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "vectors" / "protocol-v1.json").read_text(encoding="utf-8")
+)
+b = bytes.fromhex
+
+
+def _fixed(number: int) -> Callable[[int], int]:
+    return lambda _bound: number
+
+
+def _part(typed: dict[str, Any]) -> bytes | str | int:
+    if "bytes" in typed:
+        return b(typed["bytes"])
+    return typed["str"] if "str" in typed else int(typed["int"])
+
+
+def test_field_encoding() -> None:
+    for case in VECTORS["encoding"]:
+        assert fields(*[_part(p) for p in case["parts"]]).hex() == case["fields"]
+
+
+def test_hkdf_expansions() -> None:
+    for case in VECTORS["hkdf"]:
+        context = [b(c) for c in case["context"]]
+        assert hkdf(b(case["secret"]), case["purpose"], *context).hex() == case["output"]
+
+
+def test_token_encoding_grouping_and_parsing() -> None:
+    vectors = VECTORS["token"]
+    for case in vectors["tokens"]:
+        token = crypto.new_token(_fixed(int(case["random"])))
+        assert token.digits == case["digits"]
+        assert token.grouped() == case["grouped"]
+        assert token.grouped(persian=True) == case["grouped_persian"]
+    for case in vectors["accepted"]:
+        assert crypto.parse_token(case["typed"]).digits == case["digits"]
+    for case in vectors["refused"]:
+        with pytest.raises(crypto.TokenFormatError):
+            crypto.parse_token(case["typed"])
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_token_derivation(index: int) -> None:
+    case = VECTORS["derivation"][index]
+    params = msgspec.convert(case["params"], crypto.Argon2Params)
+    secrets = crypto.derive_from_token(crypto.parse_token(case["token"]), params)
+    assert secrets.lookup_secret.hex() == case["lookup_secret"]
+    assert secrets.reporter_seed.hex() == case["reporter_seed"]
+    assert key_id(secrets.reporter_public_key).hex() == case["reporter_key_id"]
+    assert crypto.lookup_verifier(secrets.lookup_secret).hex() == case["lookup_verifier"]
+
+
+def test_xwing_keys_from_seeds() -> None:
+    for case in VECTORS["xwing"]:
+        public = xwing_public_bytes(b(case["seed"]))
+        assert hashlib.sha256(public).hexdigest() == case["public_key_sha256"]
+        assert public[:16].hex() == case["public_key_head"]
+        assert public[-32:].hex() == case["public_key_tail"]
+        assert key_id(public).hex() == case["key_id"]
+
+
+def _envelope(data: dict[str, Any]) -> crypto.ReportEnvelope:
+    return crypto.decode_envelope(json.dumps(data).encode())
+
+
+def test_report_context_and_deterministic_payload_sealing() -> None:
+    report = VECTORS["report"]
+    envelope = _envelope(report["envelope"])
+    context = envelope.context()
+    assert context.hex() == report["context"]
+    payload_key = hkdf(b(report["content_key"]), "seda/v1/report/payload", context)
+    assert (
+        seal_once(payload_key, b(report["payload_plaintext"]), context).hex() == report["payload_ciphertext"]
+    )
+    assert open_once(payload_key, envelope.payload, context) == b(report["payload_plaintext"])
+
+
+def test_report_opens_for_each_recipient_with_identity_only_where_granted() -> None:
+    report = VECTORS["report"]
+    envelope = _envelope(report["envelope"])
+    for case in report["opened"]:
+        opened = crypto.open_report(envelope, b(report["recipient_seeds"][case["seed_index"]]))
+        assert msgspec.to_builtins(opened.payload) == case["payload"]
+        identity = msgspec.to_builtins(opened.identity) if opened.identity else None
+        assert identity == case["identity"]
+        assert opened.identity_withheld == case["identity_withheld"]
+        assert opened.keys.content_key.hex() == report["content_key"]
+
+
+def test_referral_wrap_opens_for_the_new_body_without_identity() -> None:
+    report = VECTORS["report"]
+    envelope = _envelope(report["envelope"])
+    referral = report["referral"]
+    wrap = msgspec.convert(referral["wrap"], crypto.RecipientWrap, strict=False)
+    opened = crypto.open_report(envelope, b(report["recipient_seeds"][referral["seed_index"]]), wrap)
+    assert opened.identity is None
+    assert opened.identity_withheld is referral["identity_withheld"]
+
+
+def test_anonymous_report_without_reply_key_opens() -> None:
+    report = VECTORS["report"]
+    envelope = _envelope(report["anonymous_envelope"])
+    case = report["anonymous_opened"]
+    opened = crypto.open_report(envelope, b(report["recipient_seeds"][case["seed_index"]]))
+    assert opened.payload.text == case["text"]
+    assert envelope.reporter_key is None
+
+
+def test_attachment_stream() -> None:
+    case = VECTORS["report"]["attachment"]
+    data = bytes(i % 251 for i in range(case["data"]["length"]))
+    key = b(case["key"])
+    envelope = _envelope(VECTORS["report"]["envelope"])
+    keys = crypto.ReportKeys(content_key=b(VECTORS["report"]["content_key"]), identity_key=None)
+    assert crypto.attachment_key(keys, envelope.context(), case["attachment_id"]) == key
+    chunks = crypto.seal_chunks(key, data)
+    assert [hashlib.sha256(c).hexdigest() for c in chunks] == case["chunk_sha256"]
+    assert crypto.stream_digest(chunks).hex() == case["stream_digest"]
+    assert b"".join(crypto.open_chunks(key, chunks)) == data
+
+
+def test_reply_opens_for_reporter_and_body() -> None:
+    message = msgspec.convert(VECTORS["message"]["reply"], crypto.SealedMessage, strict=False)
+    assert message.context().hex() == VECTORS["message"]["context"]
+    report = VECTORS["report"]
+    for seed in (report["reporter_seed"], report["recipient_seeds"][0]):
+        assert crypto.open_message(message, b(seed)).text == VECTORS["message"]["text"]
+
+
+def test_body_key_grant_and_officer_protection() -> None:
+    case = VECTORS["keys"]
+    params = msgspec.convert(case["params"], crypto.Argon2Params)
+    assert crypto.open_body_key_grant(b(case["grant"]), b(case["body_key_id"]), b(case["officer_seed"])) == b(
+        case["body_seed"]
+    )
+    for passphrase in (case["passphrase"], case["passphrase_nfd_equivalent"]):
+        secrets = crypto.derive_from_passphrase(passphrase, b(case["salt"]), params)
+        assert secrets.wrap_key.hex() == case["wrap_key"]
+        assert secrets.auth_value.hex() == case["auth_value"]
+        officer_seed = crypto.unlock_officer_seed(
+            b(case["protected_seed"]), b(case["officer_key_id"]), secrets
+        )
+        assert officer_seed.hex() == case["officer_seed"]
+        assert crypto.protect_officer_seed(officer_seed, secrets).hex() == case["protected_seed"]
+
+
+def test_signed_directory_verifies_against_the_pinned_root_only() -> None:
+    case = VECTORS["directory"]
+    signed = msgspec.convert(case["signed"], crypto.SignedDocument, strict=False)
+    root = b(case["root_public_key"])
+    assert crypto.root_public_key(b(case["root_seed"])) == root
+    assert crypto.root_key_id(root).hex() == case["root_key_id"]
+    directory = crypto.verify_directory(signed, root)
+    assert directory.serial == case["serial"]
+    assert [entry.body for entry in directory.bodies] == case["body_codes"]
+    assert crypto.sign_directory(directory, b(case["root_seed"])).signature == signed.signature
+    with pytest.raises(crypto.SignatureError):
+        crypto.verify_directory(signed, b(case["other_root_public_key"]))
+    with pytest.raises(crypto.SignatureError):
+        crypto.verify_directory(signed, root, min_serial=case["serial"] + 1)

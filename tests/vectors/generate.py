@@ -1,0 +1,325 @@
+"""Generate ``tests/vectors/protocol-v1.json``: known-answer vectors for every implementation.
+
+Randomness comes from a fixed deterministic stream, so every value is reproducible except
+HPKE's own ephemeral randomness (``cryptography`` takes none from the caller): HPKE outputs
+are fixed in the file, and every implementation must *open* them. Run:
+
+    .venv/bin/python -m tests.vectors.generate
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+import crypto
+from crypto.encoding import fields
+from crypto.primitives import hkdf, key_id, seal_once, xwing_public_bytes
+
+OUT = Path(__file__).with_name("protocol-v1.json")
+# Small Argon2id cost so that vectors run fast everywhere; one vector uses the real v1 set.
+FAST = crypto.Argon2Params(memory_kib=256, iterations=1, lanes=1)
+
+
+class Stream:
+    """Deterministic 'randomness': SHAKE-256 over a label and a counter."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.counter = 0
+
+    def __call__(self, size: int) -> bytes:
+        self.counter += 1
+        return hashlib.shake_256(f"{self.label}/{self.counter}".encode()).digest(size)
+
+
+def _fixed(number: int) -> Callable[[int], int]:
+    """A ``randbelow`` that always answers ``number`` (for reproducible tokens)."""
+    return lambda _bound: number
+
+
+def h(data: bytes) -> str:
+    return data.hex()
+
+
+def js(value: Any) -> Any:
+    return json.loads(msgspec.json.encode(value))
+
+
+def encoding_vectors() -> list[dict[str, Any]]:
+    cases: list[list[Any]] = [[], ["seda"], ["سلام", 1, b"\x00\xff"], [b"", 255, "a" * 3]]
+    out = []
+    for parts in cases:
+        typed = [
+            {"bytes": p.hex()} if isinstance(p, bytes) else {"int": p} if isinstance(p, int) else {"str": p}
+            for p in parts
+        ]
+        out.append({"parts": typed, "fields": h(fields(*parts))})
+    return out
+
+
+def hkdf_vectors() -> list[dict[str, Any]]:
+    secret = bytes(range(32))
+    return [
+        {
+            "secret": h(secret),
+            "purpose": "seda/v1/test",
+            "context": [],
+            "output": h(hkdf(secret, "seda/v1/test")),
+        },
+        {
+            "secret": h(secret),
+            "purpose": "seda/v1/test",
+            "context": [h(b"abc"), h(b"")],
+            "output": h(hkdf(secret, "seda/v1/test", b"abc", b"")),
+        },
+    ]
+
+
+def token_vectors() -> dict[str, Any]:
+    numbers = [0, 1, 1234567890123456789, 9999999999999999999, 4242424242424242424]
+    tokens = []
+    for number in numbers:
+        token = crypto.new_token(_fixed(number))
+        tokens.append(
+            {
+                "random": str(number),  # a string: JSON numbers lose digits in JavaScript
+                "digits": token.digits,
+                "grouped": token.grouped(),
+                "grouped_persian": token.grouped(persian=True),
+            }
+        )
+    valid = tokens[2]["digits"]
+    persian = valid.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    arabic = valid.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    accepted = [
+        {"typed": tokens[2]["grouped"], "digits": valid},
+        {"typed": tokens[2]["grouped_persian"], "digits": valid},
+        {"typed": " ".join([arabic[:10], arabic[10:]]), "digits": valid},
+        {"typed": persian[:5] + valid[5:], "digits": valid},
+    ]
+    wrong_digit = valid[:7] + str((int(valid[7]) + 1) % 10) + valid[8:]
+    swapped = valid[:3] + valid[4] + valid[3] + valid[5:]
+    refused = [
+        {"typed": wrong_digit, "reason": "check"},
+        {"typed": swapped if swapped != valid else valid[:-1], "reason": "check"},
+        {"typed": valid[:-1], "reason": "length"},
+        {"typed": valid + "0", "reason": "length"},
+        {"typed": valid[:10] + "x" + valid[10:], "reason": "character"},
+        {"typed": "", "reason": "length"},
+    ]
+    return {"tokens": tokens, "accepted": accepted, "refused": refused}
+
+
+def derivation_vectors() -> list[dict[str, Any]]:
+    out = []
+    first = crypto.new_token(lambda _bound: 1234567890123456789)
+    zero = crypto.new_token(lambda _bound: 0)
+    for token, params in [(first, FAST), (zero, FAST), (first, crypto.TOKEN_PARAMS_V1)]:
+        secrets = crypto.derive_from_token(token, params)
+        out.append(
+            {
+                "token": token.digits,
+                "params": js(params),
+                "lookup_secret": h(secrets.lookup_secret),
+                "reporter_seed": h(secrets.reporter_seed),
+                "reporter_key_id": h(key_id(secrets.reporter_public_key)),
+                "lookup_verifier": h(crypto.lookup_verifier(secrets.lookup_secret)),
+            }
+        )
+    return out
+
+
+def xwing_vectors(rng: Stream) -> list[dict[str, Any]]:
+    out = []
+    for seed in [bytes(32), bytes(range(32)), rng(32)]:
+        public = xwing_public_bytes(seed)
+        out.append(
+            {
+                "seed": h(seed),
+                "public_key_sha256": h(hashlib.sha256(public).digest()),
+                "public_key_head": h(public[:16]),
+                "public_key_tail": h(public[-32:]),
+                "key_id": h(key_id(public)),
+            }
+        )
+    return out
+
+
+def report_vectors(rng: Stream) -> dict[str, Any]:
+    seeds = [rng(32) for _ in range(3)]
+    reporter_seed = rng(32)
+    publics = [xwing_public_bytes(s) for s in seeds]
+    routing = crypto.RoutingMetadata(
+        institution="tehran-central",
+        report_type="complaint",
+        category="ill_treatment",
+        concerns="staff_member",
+        reporter_type="prisoner",
+        channel="kiosk",
+        urgency="urgent",
+    )
+    payload = crypto.ReportPayload(text="در بند ۴ با زندانیان بدرفتاری می‌شود. «canary»", fields={"ward": "4"})
+    identity = crypto.ReporterIdentity(name="ناشناس نمونه", contact="0912-000-0000")
+    report_id = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+    envelope, keys = crypto.seal_report(
+        report_id=report_id,
+        routing=routing,
+        payload=payload,
+        recipients=publics[:2],
+        reporter_public_key=xwing_public_bytes(reporter_seed),
+        identity=identity,
+        identity_recipients=[publics[0]],
+        random_bytes=rng,
+    )
+    context = envelope.context()
+    payload_bytes = msgspec.json.encode(payload)
+    identity_bytes = msgspec.json.encode(identity)
+    referral = crypto.rewrap_for_referral(envelope, keys, publics[2], include_identity=False)
+    attachment_id = "11111111-2222-4333-8444-555555555555"
+    data = bytes(i % 251 for i in range(70_000))
+    chunks = crypto.seal_chunks(crypto.attachment_key(keys, context, attachment_id), data)
+    anonymous, _ = crypto.seal_report(
+        report_id="a0a0a0a0-b1b1-4c2c-8d3d-e4e4e4e4e4e4",
+        routing=msgspec.structs.replace(routing, reporter_type="family", channel="web", urgency="normal"),
+        payload=crypto.ReportPayload(text="short"),
+        recipients=[publics[1]],
+        reporter_public_key=None,
+        random_bytes=rng,
+    )
+    return {
+        "recipient_seeds": [h(s) for s in seeds],
+        "reporter_seed": h(reporter_seed),
+        "content_key": h(keys.content_key),
+        "identity_key": h(keys.identity_key or b""),
+        "context": h(context),
+        "payload_plaintext": h(payload_bytes),
+        "identity_plaintext": h(identity_bytes),
+        "payload_ciphertext": h(
+            seal_once(hkdf(keys.content_key, "seda/v1/report/payload", context), payload_bytes, context)
+        ),
+        "envelope": js(envelope),
+        "opened": [
+            {"seed_index": 0, "payload": js(payload), "identity": js(identity), "identity_withheld": False},
+            {"seed_index": 1, "payload": js(payload), "identity": None, "identity_withheld": True},
+        ],
+        "referral": {"seed_index": 2, "wrap": js(referral), "identity_withheld": True},
+        "attachment": {
+            "attachment_id": attachment_id,
+            "data": {"pattern": "i mod 251", "length": len(data)},
+            "key": h(crypto.attachment_key(keys, context, attachment_id)),
+            "chunk_count": len(chunks),
+            "chunk_sha256": [h(hashlib.sha256(c).digest()) for c in chunks],
+            "chunks_hex_of_last": h(chunks[-1][:64]),
+            "stream_digest": h(crypto.stream_digest(chunks)),
+        },
+        "anonymous_envelope": js(anonymous),
+        "anonymous_opened": {"seed_index": 1, "text": "short"},
+    }
+
+
+def message_vectors(rng: Stream, report: dict[str, Any]) -> dict[str, Any]:
+    body_seed = bytes.fromhex(report["recipient_seeds"][0])
+    reporter_seed = bytes.fromhex(report["reporter_seed"])
+    reply = crypto.seal_message(
+        kind="reply",
+        report_id=report["envelope"]["report_id"],
+        message_id="22222222-3333-4444-8555-666666666666",
+        body=crypto.MessageBody(text="گزارش شما بررسی شد."),
+        recipients=[xwing_public_bytes(reporter_seed), xwing_public_bytes(body_seed)],
+        random_bytes=rng,
+    )
+    return {"reply": js(reply), "text": "گزارش شما بررسی شد.", "context": h(reply.context())}
+
+
+def key_vectors(rng: Stream) -> dict[str, Any]:
+    body_seed, officer_seed = rng(32), rng(32)
+    body = crypto.public_key_of(body_seed)
+    officer = crypto.public_key_of(officer_seed)
+    grant = crypto.grant_body_key(body_seed, officer.public_key)
+    salt = rng(16)
+    passphrase = unicodedata.normalize("NFC", "گذرواژهٔ بلند و یکتا، café")
+    secrets = crypto.derive_from_passphrase(passphrase, salt, FAST)
+    protected = crypto.protect_officer_seed(officer_seed, secrets)
+    return {
+        "body_seed": h(body_seed),
+        "body_key_id": h(body.key_id),
+        "officer_seed": h(officer_seed),
+        "officer_key_id": h(officer.key_id),
+        "grant": h(grant),
+        "passphrase": passphrase,
+        "passphrase_nfd_equivalent": unicodedata.normalize("NFD", passphrase),
+        "salt": h(salt),
+        "params": js(FAST),
+        "wrap_key": h(secrets.wrap_key),
+        "auth_value": h(secrets.auth_value),
+        "protected_seed": h(protected),
+    }
+
+
+def directory_vectors(report: dict[str, Any]) -> dict[str, Any]:
+    root_seed = bytes(range(100, 132))
+    entries = []
+    for index, code in enumerate(
+        ["provincial_dg_prisons--tehran", "general_inspection_organization--national"]
+    ):
+        public = xwing_public_bytes(bytes.fromhex(report["recipient_seeds"][index]))
+        entries.append(
+            crypto.DirectoryEntry(
+                body=code,
+                body_type=code.split("--")[0],
+                level="province" if index == 0 else "national",
+                province="tehran" if index == 0 else None,
+                institution=None,
+                name_fa="نهاد نمونه",
+                name_en="Sample body",
+                key_id=key_id(public),
+                public_key=public,
+            )
+        )
+    directory = crypto.KeyDirectory(
+        serial=7,
+        issued_at="2026-11-23T00:00:00Z",
+        bodies=entries,
+        policy=crypto.PolicyReference(version="2026.1", sha256=hashlib.sha256(b"policy").digest()),
+    )
+    signed = crypto.sign_directory(directory, root_seed)
+    return {
+        "root_seed": h(root_seed),
+        "root_public_key": h(crypto.root_public_key(root_seed)),
+        "root_key_id": h(crypto.root_key_id(crypto.root_public_key(root_seed))),
+        "signed": js(signed),
+        "serial": 7,
+        "body_codes": [e.body for e in entries],
+        "other_root_public_key": h(crypto.root_public_key(bytes(32))),
+    }
+
+
+def main() -> None:
+    rng = Stream("seda/v1/test-vectors")
+    report = report_vectors(rng)
+    vectors = {
+        "protocol": "seda/v1",
+        "about": "Known-answer vectors for the Sedā protocol v1; see docs/PROTOCOL.md §9.",
+        "encoding": encoding_vectors(),
+        "hkdf": hkdf_vectors(),
+        "token": token_vectors(),
+        "derivation": derivation_vectors(),
+        "xwing": xwing_vectors(rng),
+        "report": report,
+        "message": message_vectors(rng, report),
+        "keys": key_vectors(rng),
+        "directory": directory_vectors(report),
+    }
+    OUT.write_text(json.dumps(vectors, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {OUT}")  # noqa: T201 (a command-line tool reports what it wrote)
+
+
+if __name__ == "__main__":
+    main()

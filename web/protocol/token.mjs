@@ -1,0 +1,80 @@
+// Tracking tokens (crypto/token.py): 19 random digits and a Damm check digit.
+import { TokenFormatError } from "./errors.mjs";
+
+export const RANDOM_DIGITS = 19;
+export const TOKEN_DIGITS = 20;
+const GROUP = 4;
+const SEPARATORS = new Set(" -_.\u00a0\u200c\u2010\u2011\u2012\u2013\u2014\u2212");
+const PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
+const DAMM = [
+  [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
+  [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
+  [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
+  [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
+  [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
+  [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
+  [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
+  [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
+  [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
+  [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
+];
+
+function digitValue(char) {
+  const code = char.codePointAt(0);
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x6f0 && code <= 0x6f9) return code - 0x6f0; // Persian
+  if (code >= 0x660 && code <= 0x669) return code - 0x660; // Arabic-Indic
+  return -1;
+}
+
+export function dammCheckDigit(digits) {
+  let interim = 0;
+  for (const char of digits) interim = DAMM[interim][char.charCodeAt(0) - 0x30];
+  return String(interim);
+}
+
+export function tokenFromNumber(number) {
+  const body = BigInt(number).toString().padStart(RANDOM_DIGITS, "0");
+  if (body.length !== RANDOM_DIGITS) throw new RangeError("token number out of range");
+  return body + dammCheckDigit(body);
+}
+
+// A uniform integer below 10^19 from the CSPRNG (rejection sampling over 64 bits).
+export function newToken() {
+  const bound = 10n ** 19n;
+  const limit = (2n ** 64n / bound) * bound;
+  const view = new DataView(new ArrayBuffer(8));
+  for (;;) {
+    crypto.getRandomValues(new Uint8Array(view.buffer));
+    const value = view.getBigUint64(0);
+    if (value < limit) return tokenFromNumber(value % bound);
+  }
+}
+
+export function groupToken(digits, persian = false) {
+  const groups = [];
+  for (let i = 0; i < TOKEN_DIGITS; i += GROUP) groups.push(digits.slice(i, i + GROUP));
+  const text = groups.join("-");
+  return persian ? text.replace(/[0-9]/g, (d) => PERSIAN[Number(d)]) : text;
+}
+
+// Read a token as typed; the error's `reason` says what to fix, never what was typed.
+export function parseToken(text) {
+  const digits = [];
+  const input = String(text);
+  for (const char of input.slice(0, 200)) {
+    const value = digitValue(char);
+    if (value >= 0) digits.push(String(value));
+    else if (!SEPARATORS.has(char)) {
+      throw new TokenFormatError("character", "a tracking token has only digits (and optional spaces or dashes)");
+    }
+  }
+  if (input.length > 200 || digits.length !== TOKEN_DIGITS) {
+    throw new TokenFormatError("length", `a tracking token has exactly ${TOKEN_DIGITS} digits`);
+  }
+  const canonical = digits.join("");
+  if (dammCheckDigit(canonical) !== "0") {
+    throw new TokenFormatError("check", "this token has a typing mistake: check each digit and try again");
+  }
+  return canonical;
+}

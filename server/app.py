@@ -14,13 +14,15 @@ from server.db.lifecycle import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.health.controller import HealthController
 from server.http import RequestLog, add_security_headers
-from server.logging import configure_logging
-from server.settings import Settings, settings_from_env
+from server.i18n import preload as preload_catalogues
+from server.logging import configure_logging, get_logger
+from server.settings import Settings, SettingsError, settings_from_env
 
 
 def create_app(settings: Settings) -> Litestar:
     """Build the Sedā application for ``settings``; nothing is read from the environment."""
     configure_logging(settings)
+    preload_catalogues()
     database = Database(settings.database_url)
     app = Litestar(
         route_handlers=[HealthController],
@@ -40,13 +42,21 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    app.state.settings = settings
-    app.state.database = database
     # Outermost, so that requests no route matched are logged (by template) too.
     app.asgi_handler = RequestLog(app.asgi_handler)
     return app
 
 
 def app_from_environment() -> Litestar:
-    """Factory for the HTTP server: settings from ``SEDA_*`` variables."""
-    return create_app(settings_from_env(os.environ))
+    """Factory for the HTTP server: settings from ``SEDA_*`` variables.
+
+    A bad setting ends the worker with the setting's name (never its value, never a
+    traceback on the terminal, where it would bypass the log filters).
+    """
+    try:
+        settings = settings_from_env(os.environ)
+    except SettingsError as error:
+        configure_logging(Settings())
+        get_logger("seda.app").error("configuration_error", fixed_message=str(error))
+        raise SystemExit(2) from None
+    return create_app(settings)

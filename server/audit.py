@@ -4,26 +4,36 @@ Each entry's hash covers the previous entry's hash and the entry's own fields, s
 removing or reordering any entry breaks every hash after it. ``verify_chain`` needs only the
 entries themselves, so a copy of the table can be checked away from the server.
 
-Appending reads the newest entry and writes ``seq + 1``: two writers racing for the same
-``seq`` collide on the primary key, one transaction fails and is retried by its caller, and
+Appending reads the newest entry and writes ``seq + 1``, so appends must be serialised:
+on SQLite by a write session (``Database.write_session``, which holds the write lock from
+the start), on PostgreSQL by a transaction-scoped advisory lock taken here. If anything
+slips past both, two writers of the same ``seq`` collide on the primary key and one fails:
 the chain never forks.
+
+What the chain does **not** stop: whoever controls the database can rewrite the whole chain
+or cut entries off its end and recompute every hash, because nothing outside the database
+remembers the head. ``seda audit head`` prints the newest link so that it can be recorded
+elsewhere (the monthly report, a signed export), and ``seda audit verify --anchor SEQ:HASH``
+then proves that the chain still contains that link unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import AuditEntry
 
 GENESIS_HASH = bytes(32)
 _DOMAIN = b"seda/audit-log/v1\x00"
+# Key of the PostgreSQL advisory lock that serialises appends ("seda" in ASCII).
+_APPEND_LOCK = 0x73656461
 
 AuditValue = str | int | bool | None
 
@@ -50,10 +60,14 @@ class ChainedEntry(Protocol):
 
 
 class ChainVerification(msgspec.Struct, frozen=True):
-    """The outcome of checking a chain: ``first_bad_seq`` is None when every link holds."""
+    """The outcome of checking a chain: ``first_bad_seq`` is None when every link holds.
+
+    ``head_hash`` is the hash of the last intact entry (what to record outside the database).
+    """
 
     checked: int
     first_bad_seq: int | None
+    head_hash: bytes = GENESIS_HASH
 
     @property
     def ok(self) -> bool:
@@ -69,7 +83,8 @@ def link_hash(
     prev_hash: bytes, *, seq: int, at: datetime, actor: str, action: str, subject: str, details: str
 ) -> bytes:
     """The hash of one entry, bound to the hash of the entry before it."""
-    fields = msgspec.json.encode([seq, at.isoformat(), actor, action, subject, details])
+    # Hash the UTC instant: storage keeps UTC, so a caller's zone must not change the hash.
+    fields = msgspec.json.encode([seq, at.astimezone(UTC).isoformat(), actor, action, subject, details])
     return hashlib.sha256(_DOMAIN + prev_hash + fields).digest()
 
 
@@ -84,22 +99,28 @@ async def append_audit(
 ) -> AuditEntry:
     """Add the next entry to the chain in ``session``'s transaction (the caller commits).
 
-    ``details`` must never hold report content, identities, tokens, keys or addresses.
+    ``details`` must never hold report content, identities, tokens, keys or addresses. The
+    session must come from ``Database.write_session`` (see the module docstring).
     """
+    if at.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    at = at.astimezone(UTC)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _APPEND_LOCK})
     newest = await session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
     seq = newest.seq + 1 if newest else 1
     prev_hash = newest.entry_hash if newest else GENESIS_HASH
-    text = canonical_details(details or {})
+    details_text = canonical_details(details or {})
     entry = AuditEntry(
         seq=seq,
         at=at,
         actor=actor,
         action=action,
         subject=subject,
-        details=text,
+        details=details_text,
         prev_hash=prev_hash,
         entry_hash=link_hash(
-            prev_hash, seq=seq, at=at, actor=actor, action=action, subject=subject, details=text
+            prev_hash, seq=seq, at=at, actor=actor, action=action, subject=subject, details=details_text
         ),
     )
     session.add(entry)
@@ -141,7 +162,9 @@ class ChainVerifier:
         return True
 
     def result(self) -> ChainVerification:
-        return ChainVerification(checked=self._checked, first_bad_seq=self._first_bad)
+        return ChainVerification(
+            checked=self._checked, first_bad_seq=self._first_bad, head_hash=self._expected_prev
+        )
 
 
 def verify_chain(entries: Iterable[ChainedEntry]) -> ChainVerification:
@@ -163,3 +186,8 @@ async def verify_stored_chain(session: AsyncSession) -> ChainVerification:
         if not verifier.feed(entry):
             break
     return verifier.result()
+
+
+async def stored_hash_at(session: AsyncSession, seq: int) -> bytes | None:
+    """The stored hash of entry ``seq`` (None if there is no such entry)."""
+    return await session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == seq))

@@ -1,26 +1,30 @@
-"""``seda``: the operator's command line (serve, migrate, demo data, audit verification).
+"""``seda``: the operator's command line (serve, migrate, demo data, audit, keys).
 
 Operator messages are in English for now; the operator console's translation is tracked
-with the console work (docs/DECISIONS.md).
+with the console work (docs/DECISIONS.md). Errors are reported by kind, never by their
+text: a driver's message can quote SQL, a row or a URL with its password.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, TypeVar
 
 import typer
 from granian.constants import Interfaces
 from granian.server import Server
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from server.audit import ChainVerification, verify_stored_chain
+from server.audit import ChainVerification, stored_hash_at, verify_stored_chain
 from server.db import migrate
-from server.db.engine import backend_name
+from server.db.engine import backend_name, is_sqlite
 from server.db.lifecycle import Database
 from server.demo.provinces import PROVINCES
 from server.demo.service import DemoSummary, seed_demo
@@ -35,6 +39,7 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(keys_cli, name="keys")
 console = Console(stderr=True)
+_T = TypeVar("_T")
 
 
 def _settings() -> Settings:
@@ -47,10 +52,38 @@ def _settings() -> Settings:
     return settings
 
 
-def _fail(what: str, error: Exception) -> typer.Exit:
-    # The exception's text can quote SQL or a URL with a password: print its type only.
-    console.print(f"[red]{what} failed[/red] ({type(error).__name__}); is the database reachable?")
-    return typer.Exit(1)
+def _existing_database(settings: Settings) -> Settings:
+    """For commands that only read: refuse to create an empty SQLite file by a typo."""
+    url = make_url(settings.database_url)
+    if is_sqlite(url) and url.database and not Path(url.database).exists():
+        console.print(f"[red]No database at {url.database}[/red] (run `seda db upgrade` first?)")
+        raise typer.Exit(2)
+    return settings
+
+
+def _attempt(what: str, work: Callable[[], _T]) -> _T:
+    try:
+        return work()
+    except IntegrityError:
+        console.print(
+            f"[red]{what} failed[/red]: it conflicts with data already there (another seda running?)"
+        )
+    except (OperationalError, OSError):
+        console.print(f"[red]{what} failed[/red]: the database did not answer (is it running and reachable?)")
+    except (SQLAlchemyError, ImportError) as error:
+        console.print(f"[red]{what} failed[/red] ({type(error).__name__})")
+    raise typer.Exit(1)
+
+
+def _run_async(work: Callable[[Database], Awaitable[_T]], settings: Settings) -> _T:
+    async def run() -> _T:
+        database = Database(settings.database_url)
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
 
 
 @db_cli.command("upgrade")
@@ -58,10 +91,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """Apply schema migrations (to the newest revision by default)."""
     settings = _settings()
     console.print(f"Migrating the {backend_name(settings.database_url)} database to {revision} …")
-    try:
-        migrate.upgrade(settings.database_url, revision)
-    except (SQLAlchemyError, OSError) as error:
-        raise _fail("Migration", error) from None
+    _attempt("Migration", lambda: migrate.upgrade(settings.database_url, revision))
     console.print("[green]Database schema is up to date.[/green]")
 
 
@@ -69,10 +99,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 def demo() -> None:
     """Create demo data (31 provinces, demo institutions, Article 114 bodies) if absent."""
     settings = _settings()
-    try:
-        summary = asyncio.run(_seed(settings))
-    except (SQLAlchemyError, OSError) as error:
-        raise _fail("Creating demo data", error) from None
+    summary = _attempt("Creating demo data", lambda: _run_async(_seed, settings))
     verb = "Created" if summary.created else "Already present:"
     console.print(
         f"[green]{verb}[/green] {summary.provinces} provinces, "
@@ -80,44 +107,71 @@ def demo() -> None:
     )
 
 
-async def _seed(settings: Settings) -> DemoSummary:
-    database = Database(settings.database_url)
+async def _seed(database: Database) -> DemoSummary:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    try:
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("Provinces", total=len(PROVINCES))
-            async with database.sessions() as session:
-                return await seed_demo(
-                    session, datetime.now(UTC), on_province=lambda _: progress.advance(task)
-                )
-    finally:
-        await database.dispose()
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("Provinces", total=len(PROVINCES))
+        async with database.write_session() as session:
+            return await seed_demo(session, datetime.now(UTC), on_province=lambda _: progress.advance(task))
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(help="SEQ:HASH recorded earlier by `seda audit head`; the chain must still hold it."),
+    ] = None,
+) -> None:
     """Recompute every link of the audit chain; exit 1 at the first broken link."""
-    settings = _settings()
-    try:
-        result = asyncio.run(_verify(settings))
-    except (SQLAlchemyError, OSError) as error:
-        raise _fail("Audit verification", error) from None
+    settings = _existing_database(_settings())
+    expected = _parse_anchor(anchor) if anchor else None
+
+    async def work(database: Database) -> tuple[ChainVerification, bytes | None]:
+        async with database.sessions() as session:
+            result = await verify_stored_chain(session)
+            stored = await stored_hash_at(session, expected[0]) if expected else None
+            return result, stored
+
+    result, stored = _attempt("Audit verification", lambda: _run_async(work, settings))
     if not result.ok:
         console.print(
             f"[red]Audit chain broken at entry {result.first_bad_seq}[/red] "
             f"({result.checked} entries before it are intact)."
         )
         raise typer.Exit(1)
+    if expected and (stored != expected[1] or result.checked < expected[0]):
+        console.print(
+            f"[red]The chain no longer holds anchored entry {expected[0]}[/red]: it was cut or rewritten."
+        )
+        raise typer.Exit(1)
     console.print(f"[green]Audit chain intact:[/green] {result.checked} entries.")
 
 
-async def _verify(settings: Settings) -> ChainVerification:
-    database = Database(settings.database_url)
-    try:
+@audit_cli.command("head")
+def audit_head() -> None:
+    """Print the newest intact link as SEQ:HASH, to record outside the database."""
+    settings = _existing_database(_settings())
+
+    async def work(database: Database) -> ChainVerification:
         async with database.sessions() as session:
             return await verify_stored_chain(session)
-    finally:
-        await database.dispose()
+
+    result = _attempt("Reading the audit head", lambda: _run_async(work, settings))
+    typer.echo(f"{result.checked}:{result.head_hash.hex()}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _parse_anchor(text: str) -> tuple[int, bytes]:
+    seq, _, digest = text.partition(":")
+    try:
+        value = (int(seq), bytes.fromhex(digest))
+    except ValueError:
+        value = (0, b"")
+    if value[0] < 1 or len(value[1]) != 32:
+        console.print("[red]--anchor must be SEQ:HASH as printed by `seda audit head`.[/red]")
+        raise typer.Exit(2)
+    return value
 
 
 @cli.command("serve")
@@ -127,7 +181,6 @@ def serve(
     workers: Annotated[int | None, typer.Option(help="Worker processes (SEDA_WORKERS).")] = None,
 ) -> None:
     """Run the HTTP server (Granian)."""
-    settings = _settings()
     overrides = {"SEDA_HOST": host, "SEDA_PORT": port, "SEDA_WORKERS": workers}
     for name, value in overrides.items():
         if value is not None:

@@ -7,6 +7,7 @@ never echo a database error, a ciphertext detail, a path or a value the client s
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 import msgspec
@@ -63,7 +64,11 @@ class ServiceUnavailableError(SedaError):
 
 
 class FieldError(msgspec.Struct, frozen=True):
-    """Where a request failed validation; ``message`` never quotes the value sent."""
+    """Where a request failed validation (a field path like ``routing.category``; empty if unsafe).
+
+    The message is fixed and translated: the validator's own text can quote the value sent
+    ("Invalid enum value '…'") or a key the client invented.
+    """
 
     key: str
     message: str
@@ -103,14 +108,19 @@ def problem_response(
     )
 
 
-def _field_errors(exc: ValidationException) -> list[FieldError]:
+_NAME = r"[a-z_][a-z0-9_]{0,40}"
+_SAFE_PATH = re.compile(rf"^{_NAME}(\.{_NAME}|\[[0-9]{{1,6}}\]){{0,12}}$")
+
+
+def _field_errors(exc: ValidationException, language: str) -> list[FieldError]:
     extra = exc.extra if isinstance(exc.extra, list) else []
+    message = catalogue(language).gettext("problem.invalid_request.field")
     found: list[FieldError] = []
     for item in extra[:20]:
         if isinstance(item, dict):
-            key = str(item.get("key") or "")[:100]
-            message = str(item.get("message") or "")[:200]
-            found.append(FieldError(key=key, message=message))
+            # Only paths made of declared (lower-case) names and indexes are echoed.
+            key = str(item.get("key") or "")
+            found.append(FieldError(key=key if _SAFE_PATH.match(key) else "", message=message))
     return found
 
 
@@ -119,7 +129,8 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     code = _CODE_BY_STATUS.get(exc.status_code)
     if code is None:
         code = "invalid-request" if 400 <= exc.status_code < 500 else "internal-error"
-    errors = _field_errors(exc) if isinstance(exc, ValidationException) else None
+    language = negotiate(request.headers.get("accept-language"))
+    errors = _field_errors(exc, language) if isinstance(exc, ValidationException) else None
     return problem_response(request, code, errors)
 
 

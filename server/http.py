@@ -35,6 +35,10 @@ async def add_security_headers(message: Message, _scope: Scope) -> None:
                 headers[name] = value
 
 
+# Methods are logged as sent only if they are one of these: the method is client-chosen text.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestLog:
     """One log line per HTTP request, around the whole application (unrouted requests too).
 
@@ -65,7 +69,7 @@ class RequestLog:
             log.info(
                 "request",
                 request_id=secrets.token_hex(8),
-                method=scope["method"],
+                method=scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER",
                 route=scope.get("path_template") or "<unmatched>",
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
+from types import TracebackType
 from typing import Any, TextIO
 
 import structlog
@@ -41,6 +43,8 @@ ALLOWED_FIELDS: frozenset[str] = frozenset(
         "database",
         "listen",
         "workers",
+        # A sentence written in Sedā's own code (e.g. a SettingsError): never built from data.
+        "fixed_message",
     }
 )
 
@@ -84,15 +88,19 @@ def first_line_only(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
-def _shared_processors() -> list[Processor]:
+def _enrichers() -> list[Processor]:
+    """Processors that add fields (level, logger, time) to every event."""
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        summarise_exception,
-        keep_allowed_fields,
     ]
+
+
+def _filters() -> list[Processor]:
+    """Processors that remove what must not be written; always the last before rendering."""
+    return [summarise_exception, keep_allowed_fields]
 
 
 def _renderer(settings: Settings) -> Processor:
@@ -112,11 +120,9 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     # Library loggers that could echo SQL parameters or request details stay at WARNING.
     for noisy in ("sqlalchemy", "aiosqlite", "asyncpg", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    _route_uncaught_errors_to_logging()
     structlog.configure(
-        processors=[
-            *_shared_processors()[:-2],
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
+        processors=[*_enrichers(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
@@ -125,16 +131,32 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
 
 def stdlib_formatter(settings: Settings) -> structlog.stdlib.ProcessorFormatter:
     """A ``logging.Formatter`` that applies Sedā's processors and renderer."""
-    shared = _shared_processors()
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared[:-2], first_line_only],
+        foreign_pre_chain=[*_enrichers(), first_line_only],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            summarise_exception,
-            keep_allowed_fields,
+            *_filters(),
             _renderer(settings),
         ],
     )
+
+
+def _route_uncaught_errors_to_logging() -> None:
+    """Uncaught exceptions and warnings go through the filters too, not raw to the terminal."""
+    log = logging.getLogger("seda.uncaught")
+
+    def log_exception(exc_type: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("uncaught_exception", exc_info=(exc_type, value, tb))
+
+    def log_thread_exception(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            log.critical(
+                "uncaught_thread_exception", exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
+            )
+
+    sys.excepthook = log_exception
+    threading.excepthook = log_thread_exception
+    logging.captureWarnings(True)
 
 
 def get_logger(name: str) -> Any:

@@ -12,6 +12,8 @@ from typing import Literal
 import msgspec
 
 ENV_PREFIX = "SEDA_"
+# The async drivers Sedā is built and tested with.
+SUPPORTED_DATABASES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
 
 class SettingsError(Exception):
@@ -40,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("SEDA_WORKERS must be at least 1")
         if self.max_request_bytes < 1024:
             raise SettingsError("SEDA_MAX_REQUEST_BYTES must be at least 1024")
+        if not self.database_url.startswith(SUPPORTED_DATABASES):
+            raise SettingsError(
+                "SEDA_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
 
     @property
     def base_url(self) -> str:

@@ -8,6 +8,7 @@ skipped, unless ``SEDA_TEST_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which mak
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import secrets
@@ -25,13 +26,17 @@ REQUIRE_POSTGRES = os.environ.get("SEDA_TEST_REQUIRE_POSTGRES") == "1"
 _postgres_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 
 
+@functools.cache
 def postgres_reachable() -> bool:
+    """A server answers *and* lets the test role in (a listening port is not enough)."""
     url = make_url(POSTGRES_ADMIN_URL)
     try:
         with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=1):
-            return True
-    except OSError:
+            pass
+        asyncio.run(_admin("SELECT 1"))
+    except Exception:  # noqa: BLE001 (refused, auth failed, no such database: all mean "not usable")
         return False
+    return True
 
 
 async def _admin(statement: str) -> None:
@@ -52,7 +57,9 @@ def postgres_url() -> Iterator[str]:
     """A URL to a new, empty PostgreSQL database, dropped after the test."""
     if not postgres_reachable():
         url = make_url(POSTGRES_ADMIN_URL)
-        message = f"PostgreSQL is not reachable at {url.host}:{url.port or 5432}"
+        message = (
+            f"PostgreSQL is not usable at {url.host}:{url.port or 5432} (down, or the role cannot log in)"
+        )
         if REQUIRE_POSTGRES:
             pytest.fail(message + " and SEDA_TEST_REQUIRE_POSTGRES=1")
         pytest.skip(message)

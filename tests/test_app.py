@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 
+import msgspec
 import pytest
-from litestar import get
+from litestar import get, post
+from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
 from server.app import create_app
@@ -92,3 +95,33 @@ async def test_every_response_carries_the_security_headers(settings: Settings) -
 
 def test_every_problem_has_a_client_or_server_error_status() -> None:
     assert all(400 <= problem.status < 600 for problem in PROBLEMS.values())
+
+
+class _Probe(msgspec.Struct, forbid_unknown_fields=True):
+    channel: Literal["kiosk", "web", "box"]
+    count: int
+
+
+async def test_validation_errors_name_the_field_but_never_echo_the_value(settings: Settings) -> None:
+    @post("/probe", sync_to_thread=False)
+    def probe(data: JSONBody[_Probe]) -> None:
+        del data
+
+    app = create_app(settings)
+    app.register(probe)
+    async with AsyncTestClient(app) as client:
+        bad_value = await client.post("/probe", json={"channel": "canary-enum-3f", "count": 1})
+        bad_key = await client.post("/probe", json={"channel": "web", "count": 1, "canary-key-9a": 1})
+        bad_json = await client.post("/probe", content=b"{canary-json-77")
+    for response in (bad_value, bad_key, bad_json):
+        assert response.status_code == 400
+        assert response.json()["code"] == "invalid-request"
+        assert "canary" not in response.text
+    assert bad_value.json()["errors"][0]["key"] == "channel"
+
+
+async def test_head_on_healthz_answers_for_probes(settings: Settings) -> None:
+    async with AsyncTestClient(create_app(settings)) as client:
+        response = await client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 
 import msgspec
 import pytest
@@ -19,6 +20,7 @@ from server.audit import (
     verify_chain,
     verify_stored_chain,
 )
+from server.db.lifecycle import Database
 from server.db.models import AuditEntry
 from tests.helpers import with_session
 
@@ -108,3 +110,38 @@ def test_a_chain_must_start_at_one(seq: int) -> None:
     chain = build_chain(1)
     chain[0].seq = seq
     assert verify_chain(chain).first_bad_seq == seq
+
+
+def test_an_entry_written_with_a_non_utc_time_still_verifies(migrated_url: str) -> None:
+    tehran = timezone(timedelta(hours=3, minutes=30))
+
+    async def write(session: AsyncSession) -> None:
+        await append_audit(session, at=datetime.now(tehran), actor="operator", action="test", subject="s")
+        await append_audit(session, at=datetime.now(UTC), actor="operator", action="test", subject="t")
+        await session.commit()
+
+    async def verify(session: AsyncSession) -> bool:
+        return (await verify_stored_chain(session)).ok
+
+    with_session(migrated_url, write)
+    assert with_session(migrated_url, verify)
+
+
+def test_concurrent_appends_all_succeed_and_never_fork_the_chain(migrated_url: str) -> None:
+    async def run() -> tuple[bool, int]:
+        database = Database(migrated_url)
+        try:
+
+            async def append(n: int) -> None:
+                async with database.write_session() as session:
+                    await append_audit(session, at=T0, actor="officer:1", action="test", subject=f"s{n}")
+                    await session.commit()
+
+            await asyncio.gather(*(append(n) for n in range(8)))
+            async with database.sessions() as session:
+                result = await verify_stored_chain(session)
+                return result.ok, result.checked
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(run()) == (True, 8)

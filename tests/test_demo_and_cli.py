@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from routing.bodies import BODY_TYPES
 from routing.vocabulary import Level
+from server.audit import append_audit
 from server.cli import cli
 from server.db.models import AuditEntry, Body, Institution, Province
 from server.demo.provinces import PROVINCES
@@ -87,3 +91,39 @@ def test_demo_against_an_unreachable_database_fails_clearly_without_leaking_the_
 def test_help_is_available(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0
+
+
+def test_an_anchored_head_detects_a_cut_chain(migrated_url: str) -> None:
+    assert run_cli(migrated_url, "demo")[0] == 0
+
+    async def add_entries(session: AsyncSession) -> None:
+        for n in range(3):
+            await append_audit(
+                session, at=datetime.now(UTC), actor="operator", action="test", subject=f"s{n}"
+            )
+        await session.commit()
+
+    with_session(migrated_url, add_entries)
+    code, head = run_cli(migrated_url, "audit", "head")
+    assert code == 0
+    anchor = head.strip().splitlines()[-1]
+    assert anchor.startswith("4:")
+    assert run_cli(migrated_url, "audit", "verify", "--anchor", anchor)[0] == 0
+
+    async def cut_the_end(session: AsyncSession) -> None:
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq >= 3))
+        await session.commit()
+
+    with_session(migrated_url, cut_the_end)
+    assert run_cli(migrated_url, "audit", "verify")[0] == 0  # without the anchor a cut looks intact
+    code, output = run_cli(migrated_url, "audit", "verify", "--anchor", anchor)
+    assert code == 1
+    assert "cut or rewritten" in output
+
+
+def test_reading_commands_do_not_create_a_database_by_typo(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'typo.db'}"
+    code, output = run_cli(url, "audit", "verify")
+    assert code == 2
+    assert "No database" in output
+    assert not (tmp_path / "typo.db").exists()

@@ -45,3 +45,10 @@ def test_persian_texts_are_in_persian_script() -> None:
 )
 def test_accept_language_negotiation(header: str | None, expected: str) -> None:
     assert negotiate(header) == expected
+
+
+def test_every_language_translates_every_message_of_every_other() -> None:
+    languages = supported_languages()
+    keys = {language: set(catalogue(language).keys()) for language in languages}
+    assert all(keys[language] == keys["fa"] for language in languages)
+    assert "problem.invalid_request.field" in keys["fa"]

@@ -45,6 +45,7 @@ async def test_request_logs_hold_no_body_query_address_agent_or_exception_text(
         "cookie": f"session={CANARIES['cookie']}",
     }
     async with AsyncTestClient(app) as client:
+        await client.request("CANARY-METHOD-1d", "/healthz", headers=headers)
         await client.get(f"/healthz?lookup={CANARIES['query']}", headers=headers)
         await client.post("/healthz", content=CANARIES["body"].encode(), headers=headers)
         await client.get(f"/reports/{CANARIES['path']}", headers=headers)
@@ -55,8 +56,10 @@ async def test_request_logs_hold_no_body_query_address_agent_or_exception_text(
         assert canary not in output
     assert "testclient" not in output  # the client address the test client reports
 
+    assert "CANARY-METHOD" not in output
     requests = [line for line in _lines(output) if line.get("event") == "request"]
-    assert [(line["route"], line["status"]) for line in requests] == [
+    assert requests[0]["method"] == "OTHER"
+    assert [(line["route"], line["status"]) for line in requests[1:]] == [
         ("/healthz", 200),
         ("<unmatched>", 405),
         ("<unmatched>", 404),

@@ -49,3 +49,11 @@ def test_settings_are_frozen() -> None:
 
 def test_test_only_variables_are_not_settings() -> None:
     assert settings_from_env({"SEDA_TEST_POSTGRES_URL": "x"}) == Settings()
+
+
+@pytest.mark.parametrize("url", ["postgresql://u:canary-pw@h/d", "mysql://x", "not a url"])
+def test_unsupported_database_urls_are_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(SettingsError) as caught:
+        settings_from_env({"SEDA_DATABASE_URL": url})
+    assert "SEDA_DATABASE_URL" in str(caught.value)
+    assert "canary-pw" not in str(caught.value)

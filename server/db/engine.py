@@ -1,9 +1,13 @@
 """Engines and sessions for SQLite (the embedded default) and PostgreSQL.
 
 SQLite is set up for durability, not speed: WAL journal with ``synchronous=FULL`` (a commit
-that returned survives power loss), foreign keys enforced, and an explicit ``BEGIN`` so that
-reads inside a transaction see one snapshot (the driver would otherwise start transactions
-late, on the first write).
+that returned survives power loss), foreign keys enforced, and transactions begun by Sedā
+itself rather than by the driver (which would start them late, on the first write):
+
+- a read session begins ``DEFERRED``: it sees one snapshot and never blocks a writer;
+- a write session (``WRITE_OPTIONS``) begins ``IMMEDIATE``: it takes the write lock at the
+  start, waiting up to ``busy_timeout`` for another writer, instead of failing at once with
+  "database is locked" when a read-then-write transaction tries to upgrade.
 """
 
 from __future__ import annotations
@@ -40,8 +44,12 @@ def ensure_sqlite_directory(url: str | URL) -> None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+# Execution options that mark a transaction as one that will write.
+WRITE_OPTIONS = {"seda_write": True}
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _: Any) -> None:
-    # Autocommit at the driver level; SQLAlchemy's "begin" hook below emits BEGIN itself.
+    # Turn the driver's own transaction handling off; the "begin" hook below emits BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
@@ -50,7 +58,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _: Any) -> None:
 
 
 def _on_sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    writes = connection.get_execution_options().get("seda_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN DEFERRED")
 
 
 def create_engine(url: str | URL, **options: Any) -> AsyncEngine:

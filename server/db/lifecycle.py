@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from server.db.engine import create_engine, session_factory
+from server.db.engine import WRITE_OPTIONS, create_engine, session_factory
 
 
 class Database:
@@ -20,6 +21,17 @@ class Database:
         await self.engine.dispose()
 
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session for one request; rolled back unless the service committed."""
+        """A read session for one request (a dependency); rolled back unless committed."""
         async with self.sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def write_session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction will write: on SQLite it takes the write lock first.
+
+        Use it for every read-then-write transaction (appending to the audit chain,
+        idempotent inserts), so that concurrent writers wait their turn instead of failing.
+        """
+        async with self.sessions() as session:
+            await session.connection(execution_options=WRITE_OPTIONS)
             yield session

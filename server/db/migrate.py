@@ -17,10 +17,13 @@ from sqlalchemy.engine import Connection
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def alembic_config(url: str, connection: Connection | None = None) -> Config:
-    """An Alembic configuration for ``url`` (or for an already open sync ``connection``)."""
+def alembic_config(url: str, connection: Connection | None = None, scripts: Path = MIGRATIONS_DIR) -> Config:
+    """An Alembic configuration for ``url`` (or an open sync ``connection``).
+
+    ``scripts`` is the migration folder; tests point it at a copy with extra revisions.
+    """
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(scripts))
     # ConfigParser treats '%' as interpolation; URLs may hold percent-escapes.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     if connection is not None:
@@ -28,9 +31,9 @@ def alembic_config(url: str, connection: Connection | None = None) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", scripts: Path = MIGRATIONS_DIR) -> None:
     """Apply migrations up to ``revision`` (the newest by default)."""
-    command.upgrade(alembic_config(url), revision)
+    command.upgrade(alembic_config(url, scripts=scripts), revision)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -22,9 +22,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from routing.vocabulary import (
     Channel,
@@ -37,7 +38,13 @@ from routing.vocabulary import (
     Urgency,
 )
 from server.db.base import Base
-from server.db.types import HourPrecisionDateTime, UTCDateTime, vocabulary
+from server.db.types import (
+    UTCDateTime,
+    hour_precision_checks,
+    require_hour_precision,
+    require_random_uuid,
+    vocabulary,
+)
 
 
 class OfficerRole(StrEnum):
@@ -108,6 +115,7 @@ class Report(Base):
     """
 
     __tablename__ = "reports"
+    __table_args__ = hour_precision_checks("reports", "received_hour")
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     protocol_version: Mapped[int] = mapped_column(SmallInteger)
@@ -122,14 +130,23 @@ class Report(Base):
     urgency: Mapped[Urgency] = mapped_column(vocabulary(Urgency))
     status: Mapped[ReportStatus] = mapped_column(vocabulary(ReportStatus), index=True)
     retaliation: Mapped[bool] = mapped_column(Boolean, default=False)
-    received_hour: Mapped[datetime] = mapped_column(HourPrecisionDateTime, index=True)
+    received_hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lookup_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(64), unique=True)
+
+    @validates("id")
+    def _random_id(self, _: str, value: uuid.UUID) -> uuid.UUID:
+        return require_random_uuid(value)
+
+    @validates("received_hour")
+    def _coarse_time(self, _: str, value: datetime) -> datetime:
+        return require_hour_precision(value)
 
 
 class ReportRecipient(Base):
     """A body that may read a report: it holds the report's content key wrapped to its key."""
 
     __tablename__ = "report_recipients"
+    __table_args__ = hour_precision_checks("report_recipients", "added_hour")
 
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
@@ -138,19 +155,36 @@ class ReportRecipient(Base):
     via: Mapped[RecipientVia] = mapped_column(vocabulary(RecipientVia))
     reason: Mapped[str] = mapped_column(String(60))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
-    added_hour: Mapped[datetime] = mapped_column(HourPrecisionDateTime)
+    added_hour: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @validates("added_hour")
+    def _coarse_time(self, _: str, value: datetime) -> datetime:
+        return require_hour_precision(value)
 
 
 class StatusEvent(Base):
-    """One step in a report's history, as its reporter will see it."""
+    """One step in a report's history, as its reporter will see it.
+
+    The id is random and ``seq`` counts within the report: a table-wide counter would record
+    the order in which reports arrived, finer than the hour.
+    """
 
     __tablename__ = "status_events"
+    __table_args__ = (
+        UniqueConstraint("report_id", "seq"),
+        *hour_precision_checks("status_events", "at_hour"),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(SmallInteger)
     status: Mapped[ReportStatus] = mapped_column(vocabulary(ReportStatus))
     body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
-    at_hour: Mapped[datetime] = mapped_column(HourPrecisionDateTime)
+    at_hour: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @validates("at_hour")
+    def _coarse_time(self, _: str, value: datetime) -> datetime:
+        return require_hour_precision(value)
 
 
 class Officer(Base):

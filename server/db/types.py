@@ -1,24 +1,70 @@
-"""Column types that enforce Sedā's metadata rules at the storage edge."""
+"""Column types and checks that enforce Sedā's metadata rules at the storage edge."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Dialect, Enum, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, Dialect, Enum, TypeDecorator
 from typing_extensions import override
+
+# Report-linked times are kept to the *local* hour of the institutions' time zone, so that an
+# hour bucket never straddles a Solar Hijri day or month boundary. Iran's offset is +03:30 (it
+# was +04:30 with daylight saving): a local hour always starts at minute 30 of a UTC hour.
+REPORTING_ZONE = ZoneInfo("Asia/Tehran")
+_HOUR_START_MINUTE_UTC = 30
 
 
 class MetadataPrecisionError(ValueError):
-    """A report-linked time was more precise than the hour (DESIGN.md §2, invariant 5)."""
+    """A report-linked time was finer than the hour, or a report id carried a timestamp."""
 
 
 def round_down_to_hour(moment: datetime) -> datetime:
-    """The start of the UTC hour that contains ``moment`` (which must be timezone-aware)."""
+    """The start of the local (Asia/Tehran) hour containing ``moment``, as a UTC instant."""
     if moment.tzinfo is None:
         raise MetadataPrecisionError("report-linked times must be timezone-aware")
-    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    local = moment.astimezone(REPORTING_ZONE).replace(minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
+def require_hour_precision(moment: datetime) -> datetime:
+    """``moment`` unchanged if it is the start of a local hour; else ``MetadataPrecisionError``.
+
+    Callers round with ``round_down_to_hour`` first; a finer time reaching storage is a bug
+    that should fail loudly rather than be rounded silently.
+    """
+    if moment != round_down_to_hour(moment):
+        raise MetadataPrecisionError("report-linked times are stored to the hour only")
+    return moment.astimezone(UTC)
+
+
+def require_random_uuid(value: uuid.UUID) -> uuid.UUID:
+    """Report ids must be random (version 4): a version-1 UUID embeds its creation time."""
+    if not isinstance(value, uuid.UUID) or value.version != 4:
+        raise MetadataPrecisionError("report ids must be random (UUID version 4)")
+    return value
+
+
+def hour_precision_checks(table: str, column: str) -> tuple[CheckConstraint, CheckConstraint]:
+    """Database CHECKs that ``column`` holds a local-hour start, whatever wrote it.
+
+    The ORM validates too, but SQL expressions (``func.now()``) bypass the ORM; these do not.
+    SQLite stores UTC as ``YYYY-MM-DD HH:MM:SS.ffffff`` text; PostgreSQL as ``timestamptz``.
+    """
+    name = f"{column}_on_the_hour"
+    sqlite = CheckConstraint(
+        f"substr({column}, 15) = '{_HOUR_START_MINUTE_UTC}:00.000000'", name=f"{name}_sqlite"
+    ).ddl_if(dialect="sqlite")
+    postgresql = CheckConstraint(
+        f"EXTRACT(MINUTE FROM {column} AT TIME ZONE 'UTC') = {_HOUR_START_MINUTE_UTC}"
+        f" AND EXTRACT(SECOND FROM {column}) = 0",
+        name=f"{name}_postgresql",
+    ).ddl_if(dialect="postgresql")
+    del table  # the naming convention adds the table name
+    return sqlite, postgresql
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -40,24 +86,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class HourPrecisionDateTime(UTCDateTime):
-    """A UTC instant that must fall exactly on the hour.
-
-    Report-linked times are kept at hour precision so that a stored time cannot single out
-    the moment a person stood at a kiosk. Storing a finer time is a programming error and
-    is refused here, at the last place it could slip through.
-    """
-
-    cache_ok = True
-
-    @override
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        stored = super().process_bind_param(value, dialect)
-        if stored is not None and stored != round_down_to_hour(stored):
-            raise MetadataPrecisionError("report-linked times are stored to the hour only")
-        return stored
 
 
 def vocabulary(enum: type[StrEnum]) -> Enum:

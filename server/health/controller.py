@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import msgspec
-from litestar import Controller, get
+from litestar import Controller, HttpMethod, route
 from litestar.di import NamedDependency
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +25,11 @@ class HealthController(Controller):
     path = "/healthz"
     tags = ("operations",)
 
-    @get(summary="Health check", description="200 when the database answers; 503 problem otherwise.")
+    @route(
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        summary="Health check",
+        description="200 when the database answers; 503 problem otherwise. HEAD for probes.",
+    )
     async def health(self, db_session: NamedDependency[AsyncSession]) -> Health:
         try:
             await db_session.execute(text("SELECT 1"))

@@ -1,7 +1,8 @@
 """Translation catalogues: every user-facing string, Persian first, English beside it.
 
 Catalogues are ordinary gettext ``.po`` files under ``locales/`` (one per language), read
-with Babel when the application starts. Persian is the default language; a client picks
+with Babel once per process (``preload`` runs at application start, so no request waits on
+a file). Persian is the default language; a client picks
 another with ``Accept-Language``. More languages (Art. 111: Azerbaijani, Kurdish, Arabic,
 Baluchi) are a new folder, not new code.
 """
@@ -32,6 +33,10 @@ class Catalogue:
     def __contains__(self, msgid: str) -> bool:
         return bool(self._messages.get(msgid))
 
+    def keys(self) -> frozenset[str]:
+        """Every message id this catalogue translates."""
+        return frozenset(key for key, value in self._messages.items() if value)
+
 
 @cache
 def supported_languages() -> tuple[str, ...]:
@@ -48,6 +53,12 @@ def catalogue(language: str) -> Catalogue:
         po = read_po(handle, locale=language, domain=DOMAIN)
     messages = {str(m.id): str(m.string) for m in po if m.id and isinstance(m.id, str) and m.string}
     return Catalogue(language, messages)
+
+
+def preload() -> None:
+    """Read every catalogue now (called by the app factory)."""
+    for language in supported_languages():
+        catalogue(language)
 
 
 def negotiate(accept_language: str | None) -> str:

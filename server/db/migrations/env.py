@@ -2,13 +2,20 @@
 
 The URL comes from ``server.db.migrate`` (never from a file that could hold a password); an
 already open connection can be handed in through ``config.attributes["connection"]``.
+
+On SQLite, foreign keys are switched off for the migration and checked before each commit:
+SQLite changes a table by copying it and dropping the old one, and with foreign keys on,
+that DROP would cascade and delete every recipient and status event of every report.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from alembic import context
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy.engine import Connection
 
 from server.db import models  # noqa: F401  (registers every table on the metadata)
@@ -19,19 +26,47 @@ config = context.config
 target_metadata = Base.metadata
 
 
+class ForeignKeyViolationError(RuntimeError):
+    """A migration step left rows that point nowhere; it is rolled back."""
+
+
+def _check_sqlite_foreign_keys(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    # Runs inside the step's transaction, so raising here rolls the step back.
+    del heads, run_args
+    if ctx.connection is not None and ctx.connection.dialect.name == "sqlite":
+        broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise ForeignKeyViolationError(f"migration {step.up_revision_id} broke {len(broken)} references")
+
+
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Must happen outside a transaction: SQLite ignores this pragma inside one.
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("PRAGMA foreign_keys=OFF")
+        cursor.close()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         transaction_per_migration=True,
         # SQLite can roll DDL back too (the engine emits BEGIN itself): a failed migration
         # leaves nothing half-applied on either backend.
         transactional_ddl=True,
+        on_version_apply=_check_sqlite_foreign_keys,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
 
 
 async def _run_async(url: str) -> None:

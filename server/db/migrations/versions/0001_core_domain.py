@@ -3,7 +3,7 @@ officers and the hash-chained audit log.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:20:15.682406
+Create Date: 2026-11-23 12:41:18.263928
 """
 
 from __future__ import annotations
@@ -173,6 +173,14 @@ def upgrade() -> None:
         sa.Column("retaliation", sa.Boolean(), nullable=False),
         sa.Column("received_hour", sa.DateTime(timezone=True), nullable=False),
         sa.Column("lookup_verifier", sa.LargeBinary(length=64), nullable=True),
+        sa.CheckConstraint(
+            "EXTRACT(MINUTE FROM received_hour AT TIME ZONE 'UTC') = 30 AND EXTRACT(SECOND FROM received_hour) = 0",
+            name=op.f("ck_reports_received_hour_on_the_hour_postgresql"),
+        ).ddl_if(dialect="postgresql"),
+        sa.CheckConstraint(
+            "substr(received_hour, 15) = '30:00.000000'",
+            name=op.f("ck_reports_received_hour_on_the_hour_sqlite"),
+        ).ddl_if(dialect="sqlite"),
         sa.ForeignKeyConstraint(
             ["institution_id"], ["institutions.id"], name=op.f("fk_reports_institution_id_institutions")
         ),
@@ -228,6 +236,14 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=60), nullable=False),
         sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
         sa.Column("added_hour", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "EXTRACT(MINUTE FROM added_hour AT TIME ZONE 'UTC') = 30 AND EXTRACT(SECOND FROM added_hour) = 0",
+            name=op.f("ck_report_recipients_added_hour_on_the_hour_postgresql"),
+        ).ddl_if(dialect="postgresql"),
+        sa.CheckConstraint(
+            "substr(added_hour, 15) = '30:00.000000'",
+            name=op.f("ck_report_recipients_added_hour_on_the_hour_sqlite"),
+        ).ddl_if(dialect="sqlite"),
         sa.ForeignKeyConstraint(["body_id"], ["bodies.id"], name=op.f("fk_report_recipients_body_id_bodies")),
         sa.ForeignKeyConstraint(
             ["report_id"],
@@ -242,8 +258,9 @@ def upgrade() -> None:
 
     op.create_table(
         "status_events",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("report_id", sa.Uuid(), nullable=False),
+        sa.Column("seq", sa.SmallInteger(), nullable=False),
         sa.Column(
             "status",
             sa.Enum(
@@ -260,20 +277,23 @@ def upgrade() -> None:
         ),
         sa.Column("body_id", sa.Integer(), nullable=True),
         sa.Column("at_hour", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "EXTRACT(MINUTE FROM at_hour AT TIME ZONE 'UTC') = 30 AND EXTRACT(SECOND FROM at_hour) = 0",
+            name=op.f("ck_status_events_at_hour_on_the_hour_postgresql"),
+        ).ddl_if(dialect="postgresql"),
+        sa.CheckConstraint(
+            "substr(at_hour, 15) = '30:00.000000'", name=op.f("ck_status_events_at_hour_on_the_hour_sqlite")
+        ).ddl_if(dialect="sqlite"),
         sa.ForeignKeyConstraint(["body_id"], ["bodies.id"], name=op.f("fk_status_events_body_id_bodies")),
         sa.ForeignKeyConstraint(
             ["report_id"], ["reports.id"], name=op.f("fk_status_events_report_id_reports"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_status_events")),
+        sa.UniqueConstraint("report_id", "seq", name=op.f("uq_status_events_report_id_seq")),
     )
-    with op.batch_alter_table("status_events", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_status_events_report_id"), ["report_id"], unique=False)
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table("status_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_status_events_report_id"))
 
     op.drop_table("status_events")
     with op.batch_alter_table("report_recipients", schema=None) as batch_op:

@@ -46,10 +46,15 @@ def argon2id(secret: bytes, salt: bytes, params: Argon2Params) -> bytes:
 
 
 class TokenSecrets(msgspec.Struct, frozen=True):
-    """What a client derives from a token. Never sent: only ``lookup_secret`` reaches the server."""
+    """What a client derives from a token. Never sent: only ``lookup_secret`` reaches the server.
+
+    ``thread_key`` authenticates the messages about the report (§4): the reporter derives
+    it, and puts it in the sealed payload so that the report's bodies learn it too.
+    """
 
     lookup_secret: bytes
     reporter_seed: bytes
+    thread_key: bytes
 
     def __repr__(self) -> str:
         return "TokenSecrets(<hidden>)"
@@ -66,6 +71,7 @@ def derive_from_token(token: TrackingToken, params: Argon2Params = TOKEN_PARAMS_
     return TokenSecrets(
         lookup_secret=hkdf(master, "seda/v1/token/lookup"),
         reporter_seed=hkdf(master, "seda/v1/token/reporter-key"),
+        thread_key=hkdf(master, "seda/v1/token/thread"),
     )
 
 

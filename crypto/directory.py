@@ -8,6 +8,7 @@ The signature covers the exact bytes of the document, so no canonical JSON is ne
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
@@ -19,7 +20,7 @@ from crypto.errors import EnvelopeFormatError, KeyFormatError, SignatureError
 from crypto.primitives import KEY_ID_BYTES, XWING_PUBLIC_BYTES, key_id
 
 ROOT_KEY_BYTES = 32
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}$")]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}\Z")]
 
 
 class DirectoryEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -43,11 +44,17 @@ class PolicyReference(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sha256: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 
 
+Instant = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")]
+
+
 class KeyDirectory(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The directory; ``serial`` only grows, so a client can refuse an older one (rollback)."""
+    """The directory. ``serial`` only grows, so a client can refuse an older one; and it
+    expires, so a server cannot keep serving a directory from before a key rotation to
+    clients that keep no memory (a web page)."""
 
     serial: Annotated[int, msgspec.Meta(ge=1)]
-    issued_at: Annotated[str, msgspec.Meta(max_length=40)]
+    issued_at: Instant
+    expires_at: Instant
     bodies: Annotated[list[DirectoryEntry], msgspec.Meta(max_length=10_000)]
     policy: PolicyReference | None = None
 
@@ -55,7 +62,7 @@ class KeyDirectory(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class SignedDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A document (``kind``: ``directory`` or ``policy``) with the root key's signature."""
 
-    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z-]{1,32}$")]
+    kind: Annotated[str, msgspec.Meta(pattern=r"^[a-z-]{1,32}\Z")]
     document: Annotated[bytes, msgspec.Meta(max_length=32 * 1024 * 1024)]
     root_key_id: Annotated[bytes, msgspec.Meta(min_length=KEY_ID_BYTES, max_length=KEY_ID_BYTES)]
     signature: Annotated[bytes, msgspec.Meta(min_length=64, max_length=64)]
@@ -113,17 +120,28 @@ def sign_directory(directory: KeyDirectory, root_seed: bytes) -> SignedDocument:
     return sign_document("directory", encode_directory(directory), root_seed)
 
 
-def verify_directory(signed: SignedDocument, pinned_root_public: bytes, min_serial: int = 1) -> KeyDirectory:
-    """Verify and decode a signed directory; refuse one older than ``min_serial``."""
+def verify_directory(
+    signed: SignedDocument, pinned_root_public: bytes, *, now: datetime, min_serial: int = 1
+) -> KeyDirectory:
+    """Verify and decode a signed directory valid at ``now``; refuse one older than ``min_serial``.
+
+    Every refusal is ``SignatureError``: a client must not use any part of such a directory.
+    """
     document = verify_document(signed, "directory", pinned_root_public)
     try:
         directory = _directory_decoder.decode(document)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+        _check_entries(directory)
+    except (msgspec.ValidationError, msgspec.DecodeError, EnvelopeFormatError):
         raise SignatureError from None
-    _check_entries(directory)
-    if directory.serial < min_serial:
+    if directory.serial < min_serial or not _instant(directory.issued_at) <= now < _instant(
+        directory.expires_at
+    ):
         raise SignatureError
     return directory
+
+
+def _instant(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _check_entries(directory: KeyDirectory) -> None:
@@ -132,6 +150,8 @@ def _check_entries(directory: KeyDirectory) -> None:
             raise EnvelopeFormatError("a directory entry's key id does not match its key")
     if len({entry.body for entry in directory.bodies}) != len(directory.bodies):
         raise EnvelopeFormatError("a body appears twice in the directory")
+    if _instant(directory.expires_at) <= _instant(directory.issued_at):
+        raise EnvelopeFormatError("a directory must expire after it is issued")
 
 
 def decode_signed(data: bytes) -> SignedDocument:

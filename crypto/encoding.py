@@ -7,6 +7,8 @@ import struct
 import uuid
 from collections.abc import Iterable
 
+from crypto.errors import EnvelopeFormatError
+
 PROTOCOL_VERSION = 1
 
 
@@ -40,4 +42,10 @@ def sha256(*parts: bytes | str | int) -> bytes:
 
 def uuid_bytes(value: str) -> bytes:
     """The 16 bytes of a UUID given in its canonical text form."""
-    return uuid.UUID(value).bytes
+    try:
+        parsed = uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        raise EnvelopeFormatError("not a UUID") from None
+    if str(parsed) != value:
+        raise EnvelopeFormatError("not a canonical lower-case UUID")
+    return parsed.bytes

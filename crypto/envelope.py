@@ -15,6 +15,7 @@ from typing import Annotated, TypeVar
 
 import msgspec
 
+from crypto.attachments import open_chunks, stream_digest
 from crypto.encoding import PROTOCOL_VERSION, sha256, uuid_bytes
 from crypto.errors import EnvelopeFormatError, OpenError
 from crypto.primitives import (
@@ -42,11 +43,14 @@ MAX_IDENTITY_BYTES = 16 * 1024
 _WRAP_PURPOSE = "seda/v1/wrap/report"
 _T = TypeVar("_T")
 
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}$")]
+# "\Z", not "$": in Python's re, "$" also matches before a final newline.
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}\Z")]
+# Every id in the protocol is a random (version 4) UUID: a time-based one would date the item.
 UUIDText = Annotated[
-    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+    str, msgspec.Meta(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 ]
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
+Key32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 
 
 class RoutingMetadata(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -110,12 +114,17 @@ class AttachmentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class ReportPayload(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """What the reporter wrote: text, structured fields, attachment references."""
+    """What the reporter wrote: text, structured fields, attachment references.
+
+    ``thread_key`` (from the token, §5.1) lets the bodies check that later messages come
+    from someone who holds the token or opened the report; None when there is no token.
+    """
 
     text: str
     fields: dict[str, str] = {}
-    attachments: list[AttachmentRef] = []
+    attachments: Annotated[list[AttachmentRef], msgspec.Meta(max_length=32)] = []
     language: Annotated[str, msgspec.Meta(max_length=16)] = "fa"
+    thread_key: Key32 | None = None
 
 
 class ReporterIdentity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -280,3 +289,16 @@ def rewrap_for_referral(
     key is passed on only if ``include_identity`` (a referral may withhold who reported).
     """
     return _wrap(keys, envelope.context(), new_recipient_public_key, include_identity)
+
+
+def open_attachment(keys: ReportKeys, context: bytes, ref: AttachmentRef, chunks: list[bytes]) -> bytes:
+    """Open an uploaded attachment and check it is exactly the one the payload describes.
+
+    ``OpenError`` if the stream's digest, chunk count or size differs from ``ref``.
+    """
+    if len(chunks) != ref.chunks or stream_digest(chunks) != ref.sha256:
+        raise OpenError
+    data = b"".join(open_chunks(attachment_key(keys, context, ref.attachment_id), chunks))
+    if len(data) != ref.size:
+        raise OpenError
+    return data

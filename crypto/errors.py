@@ -19,7 +19,14 @@ class OpenError(CryptoError):
 
 
 class TokenFormatError(CryptoError):
-    """A tracking token as typed is not a valid token; the message says how to fix it."""
+    """A tracking token as typed is not a valid token; the message says how to fix it.
+
+    ``reason`` is ``character``, ``length`` or ``check`` (for translated messages).
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class KeyFormatError(CryptoError):

@@ -13,17 +13,19 @@ the new key, which the removed officer never receives.
 
 from __future__ import annotations
 
+import hmac
 import os
 from collections.abc import Callable
 
 import msgspec
 
 from crypto.derive import OfficerSecrets
-from crypto.encoding import PROTOCOL_VERSION, fields
-from crypto.errors import OpenError
+from crypto.encoding import PROTOCOL_VERSION, fields, sha256
+from crypto.errors import CryptoError, OpenError
 from crypto.primitives import (
     SEED_BYTES,
     SUITE_XWING_SHA256_AES256GCM,
+    hkdf,
     hpke_open,
     hpke_seal,
     key_id,
@@ -51,14 +53,39 @@ def public_key_of(seed: bytes) -> PublicKey:
     return PublicKey(key_id=key_id(public), public_key=public)
 
 
+def key_fingerprint(public_key: bytes) -> str:
+    """A public key's fingerprint for people to compare: 24 digits (≈80 bits) in six groups.
+
+    Before a body key is granted to an officer, the administrator compares this with the
+    fingerprint the new officer's own device shows (in person or by a trusted channel):
+    the server supplies the officer's public key and could otherwise substitute its own.
+    """
+    number = int.from_bytes(sha256("seda/v1/key-fingerprint", public_key)[:16], "big") % 10**24
+    digits = f"{number:024d}"
+    return " ".join(digits[i : i + 4] for i in range(0, 24, 4))
+
+
+class UnverifiedKeyError(CryptoError):
+    """A public key does not match the fingerprint a person confirmed for it."""
+
+    def __init__(self) -> None:
+        super().__init__("this key does not match the confirmed fingerprint: do not grant")
+
+
 def _grant_info(body_key_id: bytes, officer_key_id: bytes) -> bytes:
     return fields(
         "seda/v1/wrap/body-key", PROTOCOL_VERSION, SUITE_XWING_SHA256_AES256GCM, body_key_id, officer_key_id
     )
 
 
-def grant_body_key(body_seed: bytes, officer_public_key: bytes) -> bytes:
-    """Seal a body seed to one officer's public key (a *grant*)."""
+def grant_body_key(body_seed: bytes, officer_public_key: bytes, confirmed_fingerprint: str) -> bytes:
+    """Seal a body seed to one officer's public key (a *grant*).
+
+    ``confirmed_fingerprint`` is the fingerprint the administrator compared with the officer's
+    device; ``UnverifiedKeyError`` if the key given does not match it.
+    """
+    if not hmac.compare_digest(key_fingerprint(officer_public_key), confirmed_fingerprint.strip()):
+        raise UnverifiedKeyError
     info = _grant_info(public_key_of(body_seed).key_id, key_id(officer_public_key))
     return hpke_seal(SUITE_XWING_SHA256_AES256GCM, officer_public_key, info, body_seed)
 
@@ -73,29 +100,46 @@ def open_body_key_grant(grant: bytes, body_key_id: bytes, officer_seed: bytes) -
 
 
 def rotate_body_key(
-    officer_public_keys: list[bytes], random_bytes: Callable[[int], bytes] = os.urandom
+    officers: list[tuple[bytes, str]], random_bytes: Callable[[int], bytes] = os.urandom
 ) -> tuple[bytes, dict[bytes, bytes]]:
-    """A new body seed and its grants (officer key id → grant) for the remaining officers."""
+    """A new body seed and its grants (officer key id → grant) for the remaining officers.
+
+    ``officers`` pairs each public key with the fingerprint confirmed for it when the officer
+    was added (kept on the administrator's device, never taken from the server).
+    """
     seed = new_seed(random_bytes)
-    return seed, {key_id(public): grant_body_key(seed, public) for public in officer_public_keys}
+    return seed, {key_id(public): grant_body_key(seed, public, confirmed) for public, confirmed in officers}
+
+
+_BLOB_SALT_BYTES = 16
+
+
+def _seed_key(secrets: OfficerSecrets, officer_key_id: bytes, blob_salt: bytes) -> bytes:
+    # A fresh salt per blob: even if the passphrase and its salt are reused (re-keying after
+    # a lost device), no two blobs are ever sealed under the same key.
+    return hkdf(secrets.wrap_key, "seda/v1/officer/seed-key", officer_key_id, blob_salt)
 
 
 def _officer_aad(officer_key_id: bytes) -> bytes:
     return fields("seda/v1/officer-seed", PROTOCOL_VERSION, officer_key_id)
 
 
-def protect_officer_seed(officer_seed: bytes, secrets: OfficerSecrets) -> bytes:
-    """Seal an officer's seed under their passphrase-derived key (single-use per derivation).
-
-    A new protected blob must come with a new salt (so a new ``wrap_key``): the constant
-    nonce is safe only because every wrap key seals exactly one seed.
-    """
-    return seal_once(secrets.wrap_key, officer_seed, _officer_aad(public_key_of(officer_seed).key_id))
+def protect_officer_seed(
+    officer_seed: bytes, secrets: OfficerSecrets, random_bytes: Callable[[int], bytes] = os.urandom
+) -> bytes:
+    """Seal an officer's seed under their passphrase-derived key: ``blob_salt || ciphertext``."""
+    officer_key_id = public_key_of(officer_seed).key_id
+    blob_salt = random_bytes(_BLOB_SALT_BYTES)
+    key = _seed_key(secrets, officer_key_id, blob_salt)
+    return blob_salt + seal_once(key, officer_seed, _officer_aad(officer_key_id))
 
 
 def unlock_officer_seed(protected: bytes, officer_key_id: bytes, secrets: OfficerSecrets) -> bytes:
     """Open the officer's seed on their device; ``OpenError`` for a wrong passphrase."""
-    seed = open_once(secrets.wrap_key, protected, _officer_aad(officer_key_id))
-    if public_key_of(seed).key_id != officer_key_id:
+    blob_salt, sealed = protected[:_BLOB_SALT_BYTES], protected[_BLOB_SALT_BYTES:]
+    if len(blob_salt) != _BLOB_SALT_BYTES:
+        raise OpenError
+    seed = open_once(_seed_key(secrets, officer_key_id, blob_salt), sealed, _officer_aad(officer_key_id))
+    if len(seed) != SEED_BYTES or public_key_of(seed).key_id != officer_key_id:
         raise OpenError
     return seed

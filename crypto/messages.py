@@ -2,11 +2,16 @@
 
 A message is sealed to a set of X-Wing keys (the reporter's reply key and the body's key for
 a reply; the bodies' keys for a follow-up; the body's own key for a note), bound to the
-report id, its own id, its kind and its recipients.
+report id, its own id, its kind and its recipients — and authenticated with the report's
+*thread key*, which only the reporter (from the token) and the bodies that opened the report
+(from its payload) hold. The server, which knows every public key, can therefore neither
+forge a reply to a reporter nor a follow-up to a body.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import uuid
 from collections.abc import Callable
@@ -14,7 +19,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from crypto.encoding import PROTOCOL_VERSION, sha256, uuid_bytes
+from crypto.encoding import PROTOCOL_VERSION, fields, sha256, uuid_bytes
 from crypto.envelope import UUIDText
 from crypto.errors import EnvelopeFormatError, OpenError
 from crypto.primitives import (
@@ -57,6 +62,7 @@ class SealedMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     message_id: UUIDText
     recipients: Annotated[list[RecipientWrap], msgspec.Meta(min_length=1, max_length=32)]
     body: Annotated[bytes, msgspec.Meta(min_length=16, max_length=MAX_MESSAGE_BYTES + 1024)]
+    auth: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 
     def context(self) -> bytes:
         check_header(self.version, self.suite)
@@ -75,6 +81,11 @@ _encoder = msgspec.json.Encoder()
 _body_decoder = msgspec.json.Decoder(MessageBody)
 
 
+def _auth(thread_key: bytes, context: bytes, body: bytes) -> bytes:
+    key = hkdf(thread_key, "seda/v1/message/auth", context)
+    return hmac.new(key, fields(context, body), hashlib.sha256).digest()
+
+
 def seal_message(
     *,
     kind: MessageKind,
@@ -82,14 +93,17 @@ def seal_message(
     message_id: str,
     body: MessageBody,
     recipients: list[bytes],
+    thread_key: bytes,
     random_bytes: Callable[[int], bytes] = os.urandom,
 ) -> SealedMessage:
-    """Seal ``body`` to the X-Wing public keys in ``recipients``."""
+    """Seal ``body`` to the X-Wing public keys in ``recipients``, authenticated by ``thread_key``."""
     plaintext = _encoder.encode(body)
     if len(plaintext) > MAX_MESSAGE_BYTES:
         raise EnvelopeFormatError("message too large")
     if len(set(recipients)) != len(recipients) or not 1 <= len(recipients) <= 32:
         raise EnvelopeFormatError("between 1 and 32 distinct recipients")
+    if len(thread_key) != KEY_BYTES:
+        raise EnvelopeFormatError("a thread key is 32 bytes")
     key = random_bytes(KEY_BYTES)
     draft = SealedMessage(
         version=PROTOCOL_VERSION,
@@ -99,21 +113,29 @@ def seal_message(
         message_id=str(uuid.UUID(message_id)),
         recipients=[RecipientWrap(key_id=key_id(public), wrapped=b"\x00") for public in recipients],
         body=b"\x00" * 16,
+        auth=bytes(32),
     )
     context = draft.context()
+    sealed_body = seal_once(hkdf(key, "seda/v1/message/body", context), plaintext, context)
     return msgspec.structs.replace(
         draft,
         recipients=[wrap_bundle(_WRAP_PURPOSE, draft.suite, context, [key], p) for p in recipients],
-        body=seal_once(hkdf(key, "seda/v1/message/body", context), plaintext, context),
+        body=sealed_body,
+        auth=_auth(thread_key, context, sealed_body),
     )
 
 
-def open_message(message: SealedMessage, seed: bytes) -> MessageBody:
-    """Open a message with a recipient's seed; ``OpenError`` for every failure."""
+def open_message(message: SealedMessage, seed: bytes, thread_key: bytes) -> MessageBody:
+    """Open a message with a recipient's seed after checking it with the report's thread key.
+
+    ``OpenError`` for every failure, a forged or altered message included.
+    """
     try:
         context = message.context()
     except EnvelopeFormatError:
         raise OpenError from None
+    if not hmac.compare_digest(_auth(thread_key, context, message.body), message.auth):
+        raise OpenError
     wrap = find_wrap(message.recipients, key_id(xwing_public_bytes(seed)))
     bundle = unwrap_bundle(_WRAP_PURPOSE, message.suite, context, wrap, seed)
     if len(bundle) != 1:

@@ -90,10 +90,12 @@ def parse_token(text: str) -> TrackingToken:
         if char in _DIGIT_VALUES:
             digits.append(chr(0x30 + _DIGIT_VALUES[char]))
         elif char not in _SEPARATORS:
-            raise TokenFormatError("a tracking token has only digits (and optional spaces or dashes)")
+            raise TokenFormatError(
+                "character", "a tracking token has only digits (and optional spaces or dashes)"
+            )
     if len(text) > 200 or len(digits) != TOKEN_DIGITS:
-        raise TokenFormatError(f"a tracking token has exactly {TOKEN_DIGITS} digits")
+        raise TokenFormatError("length", f"a tracking token has exactly {TOKEN_DIGITS} digits")
     canonical = "".join(digits)
     if damm_check_digit(canonical) != "0":
-        raise TokenFormatError("this token has a typing mistake: check each digit and try again")
+        raise TokenFormatError("check", "this token has a typing mistake: check each digit and try again")
     return TrackingToken(canonical)

@@ -8,6 +8,7 @@ to the server and the clients.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -85,11 +86,15 @@ def verify_directory(
     root_public: Annotated[str, typer.Option(help="The pinned root public key (hex).")],
     min_serial: Annotated[int, typer.Option(help="Refuse directories older than this serial.")] = 1,
 ) -> None:
-    """Verify a signed directory against the pinned root public key; exit 1 if it fails."""
+    """Verify a signed directory against the pinned root key, valid now; exit 1 if it fails."""
     try:
         pinned = bytes.fromhex(root_public)
-        result = crypto.verify_directory(decode_signed(_read(signed_file)), pinned, min_serial)
+        signed = decode_signed(_read(signed_file))
+        result = crypto.verify_directory(signed, pinned, now=datetime.now(UTC), min_serial=min_serial)
     except (ValueError, crypto.CryptoError):
         console.print("[red]The directory does NOT verify against the pinned root key.[/red]")
         raise typer.Exit(1) from None
-    typer.echo(f"valid: serial {result.serial}, {len(result.bodies)} bodies, issued {result.issued_at}")
+    typer.echo(
+        f"valid: serial {result.serial}, {len(result.bodies)} bodies, "
+        f"issued {result.issued_at}, expires {result.expires_at}"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -12,6 +13,15 @@ import crypto
 from server.cli import cli
 
 VECTORS = json.loads((Path(__file__).parent / "vectors" / "protocol-v1.json").read_text("utf-8"))
+
+
+def _current_directory() -> dict[str, object]:
+    """The vector directory, re-dated around today (the CLI checks validity against the clock)."""
+    document: dict[str, object] = json.loads(base64.b64decode(VECTORS["directory"]["signed"]["document"]))
+    now = datetime.now(UTC)
+    document["issued_at"] = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document["expires_at"] = (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return document
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -30,7 +40,7 @@ def test_root_key_sign_and_verify_round_trip(tmp_path: Path) -> None:
     assert seed.hex() not in output
 
     directory = tmp_path / "directory.json"
-    directory.write_bytes(base64.b64decode(VECTORS["directory"]["signed"]["document"]))
+    directory.write_text(json.dumps(_current_directory()))
     signed = tmp_path / "signed.json"
     assert (
         _run("keys", "sign-directory", str(directory), "--root-key", str(root), "--out", str(signed))[0] == 0
@@ -55,8 +65,8 @@ def test_create_root_never_overwrites(tmp_path: Path) -> None:
 def test_a_directory_with_a_wrong_key_id_is_not_signed(tmp_path: Path) -> None:
     root = tmp_path / "root.key"
     _run("keys", "create-root", "--out", str(root))
-    document = json.loads(base64.b64decode(VECTORS["directory"]["signed"]["document"]))
-    document["bodies"][0]["key_id"] = base64.b64encode(bytes(16)).decode()
+    document = _current_directory()
+    document["bodies"][0]["key_id"] = base64.b64encode(bytes(16)).decode()  # type: ignore[index]
     directory = tmp_path / "directory.json"
     directory.write_text(json.dumps(document))
     code, _ = _run(

@@ -101,12 +101,13 @@ def test_a_reply_sealed_in_python_opens_in_the_browser(page: Page) -> None:
         message_id=str(uuid.uuid4()),
         body=crypto.MessageBody(text="پاسخ نهاد: پیگیری شد"),
         recipients=[secrets.reporter_public_key, crypto.public_key_of(body_seed).public_key],
+        thread_key=secrets.thread_key,
     )
     text = page.evaluate(
         """async ({reply, token}) => {
             const p = window.seda;
             const secrets = await p.deriveFromToken(token, {memory_kib: 1024, iterations: 1, lanes: 1});
-            return (await p.openMessage(JSON.parse(reply), secrets.reporterSeed)).text;
+            return (await p.openMessage(JSON.parse(reply), secrets.reporterSeed, secrets.threadKey)).text;
         }""",
         {"reply": msgspec.json.encode(reply).decode(), "token": token_digits},
     )

@@ -16,16 +16,19 @@ FAST = crypto.Argon2Params(memory_kib=256, iterations=1)
 def test_adding_an_officer_is_a_grant_made_from_an_existing_grant() -> None:
     body_seed, admin_seed, newcomer_seed = new_seed(), new_seed(), new_seed()
     body = crypto.public_key_of(body_seed)
-    admin_grant = crypto.grant_body_key(body_seed, crypto.public_key_of(admin_seed).public_key)
-    # On the admin's device: open the own grant, grant to the newcomer.
+    admin = crypto.public_key_of(admin_seed).public_key
+    admin_grant = crypto.grant_body_key(body_seed, admin, crypto.key_fingerprint(admin))
+    # On the admin's device: open the own grant, compare fingerprints, grant to the newcomer.
     opened = crypto.open_body_key_grant(admin_grant, body.key_id, admin_seed)
-    newcomer_grant = crypto.grant_body_key(opened, crypto.public_key_of(newcomer_seed).public_key)
+    newcomer = crypto.public_key_of(newcomer_seed).public_key
+    newcomer_grant = crypto.grant_body_key(opened, newcomer, crypto.key_fingerprint(newcomer))
     assert crypto.open_body_key_grant(newcomer_grant, body.key_id, newcomer_seed) == body_seed
 
 
 def test_removing_an_officer_rotates_the_key_and_new_reports_are_out_of_their_reach() -> None:
     staying, leaving = new_seed(), new_seed()
-    new_body_seed, grants = crypto.rotate_body_key([crypto.public_key_of(staying).public_key])
+    staying_public = crypto.public_key_of(staying).public_key
+    new_body_seed, grants = crypto.rotate_body_key([(staying_public, crypto.key_fingerprint(staying_public))])
     new_body = crypto.public_key_of(new_body_seed)
     assert set(grants) == {crypto.public_key_of(staying).key_id}
     assert crypto.open_body_key_grant(

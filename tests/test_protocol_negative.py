@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 import crypto
 from crypto.keys import new_seed
+from crypto.primitives import hkdf, seal_once
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "vectors" / "protocol-v1.json").read_text("utf-8")
@@ -161,19 +164,62 @@ def test_a_chunk_under_another_attachments_key_is_refused() -> None:
     assert b"".join(crypto.open_chunks(key, chunks)) == bytes(200_000)
 
 
+THREAD = bytes.fromhex(VECTORS["report"]["thread_key"])
+REPORTER = bytes.fromhex(VECTORS["report"]["reporter_seed"])
+
+
 def test_messages_refuse_tampering_and_strangers() -> None:
     message = msgspec.convert(VECTORS["message"]["reply"], crypto.SealedMessage, strict=False)
-    reporter = bytes.fromhex(VECTORS["report"]["reporter_seed"])
     for tampered in (
         msgspec.structs.replace(message, body=_flip(message.body, 3)),
+        msgspec.structs.replace(message, auth=_flip(message.auth, 3)),
         msgspec.structs.replace(message, kind="note"),
         msgspec.structs.replace(message, report_id=str(uuid.uuid4())),
         msgspec.structs.replace(message, message_id=str(uuid.uuid4())),
     ):
         with pytest.raises(crypto.OpenError):
-            crypto.open_message(tampered, reporter)
+            crypto.open_message(tampered, REPORTER, THREAD)
     with pytest.raises(crypto.OpenError):
-        crypto.open_message(message, SEEDS[1])
+        crypto.open_message(message, SEEDS[1], THREAD)
+    with pytest.raises(crypto.OpenError):
+        crypto.open_message(message, REPORTER, bytes(32))
+
+
+def test_the_server_cannot_forge_a_reply_or_a_follow_up() -> None:
+    # The server knows every public key but not the thread key (token / sealed payload).
+    forged = crypto.seal_message(
+        kind="reply",
+        report_id=ENVELOPE.report_id,
+        message_id=str(uuid.uuid4()),
+        body=crypto.MessageBody(text="Your complaint is closed; do not write again."),
+        recipients=[crypto.public_key_of(REPORTER).public_key],
+        thread_key=new_seed(),
+    )
+    with pytest.raises(crypto.OpenError):
+        crypto.open_message(forged, REPORTER, THREAD)
+
+
+def test_a_grant_needs_the_fingerprint_a_person_confirmed() -> None:
+    body_seed, officer_seed, server_seed = new_seed(), new_seed(), new_seed()
+    officer = crypto.public_key_of(officer_seed).public_key
+    substituted = crypto.public_key_of(server_seed).public_key
+    confirmed = crypto.key_fingerprint(officer)
+    with pytest.raises(crypto.UnverifiedKeyError):
+        crypto.grant_body_key(body_seed, substituted, confirmed)
+    with pytest.raises(crypto.UnverifiedKeyError):
+        crypto.rotate_body_key([(substituted, confirmed)])
+    assert crypto.grant_body_key(body_seed, officer, confirmed)
+
+
+def test_reusing_a_passphrase_and_salt_never_reuses_a_seed_key() -> None:
+    case = VECTORS["keys"]
+    params = msgspec.convert(case["params"], crypto.Argon2Params)
+    secrets = crypto.derive_from_passphrase(case["passphrase"], bytes.fromhex(case["salt"]), params)
+    first, second = (
+        crypto.protect_officer_seed(new_seed(), secrets),
+        crypto.protect_officer_seed(new_seed(), secrets),
+    )
+    assert first[:16] != second[:16]  # fresh blob salt, so a fresh key per blob
 
 
 def test_grants_and_protected_seeds_refuse_the_wrong_key() -> None:
@@ -196,25 +242,84 @@ def test_a_changed_directory_does_not_verify() -> None:
     signed = msgspec.convert(case["signed"], crypto.SignedDocument, strict=False)
     root = bytes.fromhex(case["root_public_key"])
     swapped_key = signed.document.replace(b'"serial":7', b'"serial":8')
+    now = datetime.fromisoformat(case["valid_at"])
     for tampered in (
         msgspec.structs.replace(signed, document=swapped_key),
         msgspec.structs.replace(signed, signature=_flip(signed.signature, 5)),
         msgspec.structs.replace(signed, kind="policy"),
     ):
         with pytest.raises(crypto.SignatureError):
-            crypto.verify_directory(tampered, root)
+            crypto.verify_directory(tampered, root, now=now)
+
+
+@pytest.mark.parametrize("fault", ["key_id", "duplicate", "unknown_field", "short_key", "never_expires"])
+def test_a_signed_but_malformed_directory_is_refused(fault: str) -> None:
+    # Signed by the real root: only the content checks stand between it and a client.
+    case = VECTORS["directory"]
+    document = json.loads(base64.b64decode(case["signed"]["document"]))
+    entry = document["bodies"][0]
+    if fault == "key_id":
+        entry["key_id"] = base64.b64encode(bytes(16)).decode()
+    elif fault == "duplicate":
+        document["bodies"].append(dict(entry))
+    elif fault == "unknown_field":
+        entry["extra"] = 1
+    elif fault == "short_key":
+        entry["public_key"] = base64.b64encode(bytes(32)).decode()
+    else:
+        document["expires_at"] = document["issued_at"]
+    signed = crypto.sign_document(
+        "directory", json.dumps(document).encode(), bytes.fromhex(case["root_seed"])
+    )
+    now = datetime.fromisoformat(case["valid_at"])
+    with pytest.raises(crypto.SignatureError):
+        crypto.verify_directory(signed, bytes.fromhex(case["root_public_key"]), now=now)
 
 
 def test_malformed_envelopes_are_a_typed_error() -> None:
+    good = VECTORS["report"]["envelope"]
+    duplicate = {**good, "recipients": [good["recipients"][0], good["recipients"][0]]}
+    newline = {**good, "routing": {**good["routing"], "channel": "kiosk\n"}}
+    time_based_id = {**good, "report_id": str(uuid.uuid1())}
     for data in (
         b"",
         b"{}",
         b"[]",
         b"\xff",
-        json.dumps({**VECTORS["report"]["envelope"], "extra": 1}).encode(),
+        json.dumps({**good, "extra": 1}).encode(),
+        json.dumps(duplicate).encode(),
+        json.dumps(newline).encode(),
+        json.dumps(time_based_id).encode(),
     ):
         with pytest.raises(crypto.EnvelopeFormatError):
             crypto.decode_envelope(data)
+
+
+def test_a_payload_with_unknown_fields_does_not_open() -> None:
+    draft, keys = crypto.seal_report(
+        report_id=str(uuid.uuid4()),
+        routing=ENVELOPE.routing,
+        payload=crypto.ReportPayload(text="x"),
+        recipients=[crypto.public_key_of(SEEDS[0]).public_key],
+        reporter_public_key=None,
+    )
+    context = draft.context()
+    odd = json.dumps({"text": "x", "smuggled": True}).encode()
+    payload = seal_once(hkdf(keys.content_key, "seda/v1/report/payload", context), odd, context)
+    with pytest.raises(crypto.OpenError):
+        crypto.open_report(msgspec.structs.replace(draft, payload=payload), SEEDS[0])
+
+
+def test_sealing_refuses_duplicate_recipients() -> None:
+    public = crypto.public_key_of(SEEDS[0]).public_key
+    with pytest.raises(crypto.EnvelopeFormatError):
+        crypto.seal_report(
+            report_id=str(uuid.uuid4()),
+            routing=ENVELOPE.routing,
+            payload=crypto.ReportPayload(text="x"),
+            recipients=[public, public],
+            reporter_public_key=None,
+        )
 
 
 def test_error_messages_never_carry_secrets() -> None:
@@ -222,6 +327,10 @@ def test_error_messages_never_carry_secrets() -> None:
     with pytest.raises(crypto.TokenFormatError) as caught:
         crypto.parse_token(token.digits[:-1] + str((int(token.digits[-1]) + 1) % 10))
     assert token.digits[:-1] not in str(caught.value)
+    assert caught.value.reason == "check"
+    with pytest.raises(crypto.TokenFormatError) as caught:
+        crypto.parse_token(token.grouped() + " " * 300)
+    assert caught.value.reason == "length"
     assert token.digits not in repr(token)
     secrets = crypto.derive_from_token(token, crypto.Argon2Params(memory_kib=64, iterations=1))
     assert secrets.lookup_secret.hex() not in repr(secrets)

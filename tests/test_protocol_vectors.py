@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ b = bytes.fromhex
 
 def _fixed(number: int) -> Callable[[int], int]:
     return lambda _bound: number
+
+
+def _prefix_of(hex_blob: str) -> Callable[[int], bytes]:
+    """'Randomness' that replays the blob salt a vector was made with."""
+    return lambda size: b(hex_blob)[:size]
 
 
 def _part(typed: dict[str, Any]) -> bytes | str | int:
@@ -68,6 +74,7 @@ def test_token_derivation(index: int) -> None:
     assert secrets.lookup_secret.hex() == case["lookup_secret"]
     assert secrets.reporter_seed.hex() == case["reporter_seed"]
     assert key_id(secrets.reporter_public_key).hex() == case["reporter_key_id"]
+    assert secrets.thread_key.hex() == case["thread_key"]
     assert crypto.lookup_verifier(secrets.lookup_secret).hex() == case["lookup_verifier"]
 
 
@@ -78,6 +85,7 @@ def test_xwing_keys_from_seeds() -> None:
         assert public[:16].hex() == case["public_key_head"]
         assert public[-32:].hex() == case["public_key_tail"]
         assert key_id(public).hex() == case["key_id"]
+        assert crypto.key_fingerprint(public) == case["fingerprint"]
 
 
 def _envelope(data: dict[str, Any]) -> crypto.ReportEnvelope:
@@ -127,25 +135,38 @@ def test_anonymous_report_without_reply_key_opens() -> None:
     assert envelope.reporter_key is None
 
 
-def test_attachment_stream() -> None:
-    case = VECTORS["report"]["attachment"]
+def test_attachment_stream_matches_the_reference_in_the_payload() -> None:
+    report = VECTORS["report"]
+    case = report["attachment"]
     data = bytes(i % 251 for i in range(case["data"]["length"]))
     key = b(case["key"])
-    envelope = _envelope(VECTORS["report"]["envelope"])
-    keys = crypto.ReportKeys(content_key=b(VECTORS["report"]["content_key"]), identity_key=None)
-    assert crypto.attachment_key(keys, envelope.context(), case["attachment_id"]) == key
+    envelope = _envelope(report["envelope"])
+    opened = crypto.open_report(envelope, b(report["recipient_seeds"][0]))
+    assert crypto.attachment_key(opened.keys, envelope.context(), case["attachment_id"]) == key
     chunks = crypto.seal_chunks(key, data)
     assert [hashlib.sha256(c).hexdigest() for c in chunks] == case["chunk_sha256"]
     assert crypto.stream_digest(chunks).hex() == case["stream_digest"]
-    assert b"".join(crypto.open_chunks(key, chunks)) == data
+    ref = opened.payload.attachments[0]
+    assert crypto.open_attachment(opened.keys, envelope.context(), ref, chunks) == data
+    with pytest.raises(crypto.OpenError):
+        crypto.open_attachment(opened.keys, envelope.context(), ref, chunks[:-1])
+    assert opened.payload.thread_key is not None
+    assert opened.payload.thread_key.hex() == report["thread_key"]
 
 
-def test_reply_opens_for_reporter_and_body() -> None:
+def test_reply_opens_for_reporter_and_body_with_the_thread_key() -> None:
     message = msgspec.convert(VECTORS["message"]["reply"], crypto.SealedMessage, strict=False)
     assert message.context().hex() == VECTORS["message"]["context"]
     report = VECTORS["report"]
-    for seed in (report["reporter_seed"], report["recipient_seeds"][0]):
-        assert crypto.open_message(message, b(seed)).text == VECTORS["message"]["text"]
+    # The reporter gets the thread key from the token, the body from the opened payload.
+    reporter = crypto.derive_from_token(
+        crypto.parse_token(report["token"]), msgspec.convert(report["token_params"], crypto.Argon2Params)
+    )
+    assert reporter.reporter_seed.hex() == report["reporter_seed"]
+    opened = crypto.open_report(_envelope(report["envelope"]), b(report["recipient_seeds"][0]))
+    assert opened.payload.thread_key == reporter.thread_key
+    for seed in (reporter.reporter_seed, b(report["recipient_seeds"][0])):
+        assert crypto.open_message(message, seed, reporter.thread_key).text == VECTORS["message"]["text"]
 
 
 def test_body_key_grant_and_officer_protection() -> None:
@@ -162,7 +183,12 @@ def test_body_key_grant_and_officer_protection() -> None:
             b(case["protected_seed"]), b(case["officer_key_id"]), secrets
         )
         assert officer_seed.hex() == case["officer_seed"]
-        assert crypto.protect_officer_seed(officer_seed, secrets).hex() == case["protected_seed"]
+        again = crypto.protect_officer_seed(
+            officer_seed, secrets, random_bytes=_prefix_of(case["protected_seed"])
+        )
+        assert again.hex() == case["protected_seed"]
+    officer_public = crypto.public_key_of(b(case["officer_seed"])).public_key
+    assert crypto.key_fingerprint(officer_public) == case["officer_fingerprint"]
 
 
 def test_signed_directory_verifies_against_the_pinned_root_only() -> None:
@@ -171,11 +197,27 @@ def test_signed_directory_verifies_against_the_pinned_root_only() -> None:
     root = b(case["root_public_key"])
     assert crypto.root_public_key(b(case["root_seed"])) == root
     assert crypto.root_key_id(root).hex() == case["root_key_id"]
-    directory = crypto.verify_directory(signed, root)
+    now = _instant(case["valid_at"])
+    directory = crypto.verify_directory(signed, root, now=now)
     assert directory.serial == case["serial"]
     assert [entry.body for entry in directory.bodies] == case["body_codes"]
     assert crypto.sign_directory(directory, b(case["root_seed"])).signature == signed.signature
     with pytest.raises(crypto.SignatureError):
-        crypto.verify_directory(signed, b(case["other_root_public_key"]))
+        crypto.verify_directory(signed, b(case["other_root_public_key"]), now=now)
     with pytest.raises(crypto.SignatureError):
-        crypto.verify_directory(signed, root, min_serial=case["serial"] + 1)
+        crypto.verify_directory(signed, root, now=now, min_serial=case["serial"] + 1)
+    for stale in (case["expired_at"], case["before_issue_at"]):
+        with pytest.raises(crypto.SignatureError):
+            crypto.verify_directory(signed, root, now=_instant(stale))
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_every_signed_but_malformed_directory_in_the_vectors_is_refused() -> None:
+    case = VECTORS["directory"]
+    for refusal in case["refusals"]:
+        signed = msgspec.convert(refusal["signed"], crypto.SignedDocument, strict=False)
+        with pytest.raises(crypto.SignatureError):
+            crypto.verify_directory(signed, b(case["root_public_key"]), now=_instant(case["valid_at"]))

@@ -9,6 +9,7 @@ are fixed in the file, and every implementation must *open* them. Run:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import unicodedata
@@ -130,6 +131,7 @@ def derivation_vectors() -> list[dict[str, Any]]:
                 "lookup_secret": h(secrets.lookup_secret),
                 "reporter_seed": h(secrets.reporter_seed),
                 "reporter_key_id": h(key_id(secrets.reporter_public_key)),
+                "thread_key": h(secrets.thread_key),
                 "lookup_verifier": h(crypto.lookup_verifier(secrets.lookup_secret)),
             }
         )
@@ -147,6 +149,7 @@ def xwing_vectors(rng: Stream) -> list[dict[str, Any]]:
                 "public_key_head": h(public[:16]),
                 "public_key_tail": h(public[-32:]),
                 "key_id": h(key_id(public)),
+                "fingerprint": crypto.key_fingerprint(public),
             }
         )
     return out
@@ -154,8 +157,12 @@ def xwing_vectors(rng: Stream) -> list[dict[str, Any]]:
 
 def report_vectors(rng: Stream) -> dict[str, Any]:
     seeds = [rng(32) for _ in range(3)]
-    reporter_seed = rng(32)
+    token = crypto.new_token(_fixed(4242424242424242424))
+    reporter = crypto.derive_from_token(token, FAST)
+    reporter_seed = reporter.reporter_seed
     publics = [xwing_public_bytes(s) for s in seeds]
+    attachment_id = "11111111-2222-4333-8444-555555555555"
+    data = bytes(i % 251 for i in range(70_000))
     routing = crypto.RoutingMetadata(
         institution="tehran-central",
         report_type="complaint",
@@ -165,9 +172,36 @@ def report_vectors(rng: Stream) -> dict[str, Any]:
         channel="kiosk",
         urgency="urgent",
     )
-    payload = crypto.ReportPayload(text="در بند ۴ با زندانیان بدرفتاری می‌شود. «canary»", fields={"ward": "4"})
+    # The attachment's key depends on the report's keys and context, which depend on nothing
+    # in the payload: seal once to learn them, then again with the attachment's reference.
+    draft_payload = crypto.ReportPayload(text="draft")
     identity = crypto.ReporterIdentity(name="ناشناس نمونه", contact="0912-000-0000")
     report_id = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+    draft, draft_keys = crypto.seal_report(
+        report_id=report_id,
+        routing=routing,
+        payload=draft_payload,
+        recipients=publics[:2],
+        reporter_public_key=xwing_public_bytes(reporter_seed),
+        identity=crypto.ReporterIdentity(name="x"),
+        identity_recipients=[publics[0]],
+        random_bytes=Stream("seda/v1/test-vectors/report"),
+    )
+    chunks = crypto.seal_chunks(crypto.attachment_key(draft_keys, draft.context(), attachment_id), data)
+    ref = crypto.AttachmentRef(
+        attachment_id=attachment_id,
+        name="عکس.jpg",
+        media_type="image/jpeg",
+        size=len(data),
+        chunks=len(chunks),
+        sha256=crypto.stream_digest(chunks),
+    )
+    payload = crypto.ReportPayload(
+        text="در بند ۴ با زندانیان بدرفتاری می‌شود. «canary»",
+        fields={"ward": "4"},
+        attachments=[ref],
+        thread_key=reporter.thread_key,
+    )
     envelope, keys = crypto.seal_report(
         report_id=report_id,
         routing=routing,
@@ -176,15 +210,14 @@ def report_vectors(rng: Stream) -> dict[str, Any]:
         reporter_public_key=xwing_public_bytes(reporter_seed),
         identity=identity,
         identity_recipients=[publics[0]],
-        random_bytes=rng,
+        random_bytes=Stream("seda/v1/test-vectors/report"),
     )
     context = envelope.context()
+    assert keys == draft_keys
+    assert context == draft.context()
     payload_bytes = msgspec.json.encode(payload)
     identity_bytes = msgspec.json.encode(identity)
     referral = crypto.rewrap_for_referral(envelope, keys, publics[2], include_identity=False)
-    attachment_id = "11111111-2222-4333-8444-555555555555"
-    data = bytes(i % 251 for i in range(70_000))
-    chunks = crypto.seal_chunks(crypto.attachment_key(keys, context, attachment_id), data)
     anonymous, _ = crypto.seal_report(
         report_id="a0a0a0a0-b1b1-4c2c-8d3d-e4e4e4e4e4e4",
         routing=msgspec.structs.replace(routing, reporter_type="family", channel="web", urgency="normal"),
@@ -195,7 +228,10 @@ def report_vectors(rng: Stream) -> dict[str, Any]:
     )
     return {
         "recipient_seeds": [h(s) for s in seeds],
+        "token": token.digits,
+        "token_params": js(FAST),
         "reporter_seed": h(reporter_seed),
+        "thread_key": h(reporter.thread_key),
         "content_key": h(keys.content_key),
         "identity_key": h(keys.identity_key or b""),
         "context": h(context),
@@ -227,31 +263,39 @@ def report_vectors(rng: Stream) -> dict[str, Any]:
 def message_vectors(rng: Stream, report: dict[str, Any]) -> dict[str, Any]:
     body_seed = bytes.fromhex(report["recipient_seeds"][0])
     reporter_seed = bytes.fromhex(report["reporter_seed"])
+    thread_key = bytes.fromhex(report["thread_key"])
     reply = crypto.seal_message(
         kind="reply",
         report_id=report["envelope"]["report_id"],
         message_id="22222222-3333-4444-8555-666666666666",
         body=crypto.MessageBody(text="گزارش شما بررسی شد."),
         recipients=[xwing_public_bytes(reporter_seed), xwing_public_bytes(body_seed)],
+        thread_key=thread_key,
         random_bytes=rng,
     )
-    return {"reply": js(reply), "text": "گزارش شما بررسی شد.", "context": h(reply.context())}
+    return {
+        "reply": js(reply),
+        "text": "گزارش شما بررسی شد.",
+        "context": h(reply.context()),
+        "auth": h(reply.auth),
+    }
 
 
 def key_vectors(rng: Stream) -> dict[str, Any]:
     body_seed, officer_seed = rng(32), rng(32)
     body = crypto.public_key_of(body_seed)
     officer = crypto.public_key_of(officer_seed)
-    grant = crypto.grant_body_key(body_seed, officer.public_key)
+    grant = crypto.grant_body_key(body_seed, officer.public_key, crypto.key_fingerprint(officer.public_key))
     salt = rng(16)
     passphrase = unicodedata.normalize("NFC", "گذرواژهٔ بلند و یکتا، café")
     secrets = crypto.derive_from_passphrase(passphrase, salt, FAST)
-    protected = crypto.protect_officer_seed(officer_seed, secrets)
+    protected = crypto.protect_officer_seed(officer_seed, secrets, random_bytes=rng)
     return {
         "body_seed": h(body_seed),
         "body_key_id": h(body.key_id),
         "officer_seed": h(officer_seed),
         "officer_key_id": h(officer.key_id),
+        "officer_fingerprint": crypto.key_fingerprint(officer.public_key),
         "grant": h(grant),
         "passphrase": passphrase,
         "passphrase_nfd_equivalent": unicodedata.normalize("NFD", passphrase),
@@ -286,18 +330,41 @@ def directory_vectors(report: dict[str, Any]) -> dict[str, Any]:
     directory = crypto.KeyDirectory(
         serial=7,
         issued_at="2026-11-23T00:00:00Z",
+        expires_at="2027-05-23T00:00:00Z",
         bodies=entries,
         policy=crypto.PolicyReference(version="2026.1", sha256=hashlib.sha256(b"policy").digest()),
     )
     signed = crypto.sign_directory(directory, root_seed)
+    refusals = []
+    for fault in ("key_id", "duplicate", "unknown_field", "short_key", "never_expires", "bad_code"):
+        document = json.loads(signed.document)
+        entry = document["bodies"][0]
+        if fault == "key_id":
+            entry["key_id"] = base64.b64encode(bytes(16)).decode()
+        elif fault == "duplicate":
+            document["bodies"].append(dict(entry))
+        elif fault == "unknown_field":
+            entry["extra"] = 1
+        elif fault == "short_key":
+            entry["public_key"] = base64.b64encode(bytes(32)).decode()
+        elif fault == "never_expires":
+            document["expires_at"] = document["issued_at"]
+        else:
+            entry["body"] = "<script>"
+        bad = crypto.sign_document("directory", json.dumps(document).encode(), root_seed)
+        refusals.append({"fault": fault, "signed": js(bad)})
     return {
         "root_seed": h(root_seed),
         "root_public_key": h(crypto.root_public_key(root_seed)),
         "root_key_id": h(crypto.root_key_id(crypto.root_public_key(root_seed))),
         "signed": js(signed),
         "serial": 7,
+        "valid_at": "2026-12-01T00:00:00Z",
+        "expired_at": "2027-05-23T00:00:00Z",
+        "before_issue_at": "2026-11-22T23:59:59Z",
         "body_codes": [e.body for e in entries],
         "other_root_public_key": h(crypto.root_public_key(bytes(32))),
+        "refusals": refusals,
     }
 
 

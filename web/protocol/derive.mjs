@@ -1,6 +1,8 @@
 // Argon2id derivations (crypto/derive.py): token → lookup secret and reply key; passphrase → keys.
 import { argon2id } from "hash-wasm";
 import { sha256 } from "./encoding.mjs";
+import { TokenFormatError } from "./errors.mjs";
+import { parseToken } from "./token.mjs";
 import { hkdf, xwingPublicBytes } from "./primitives.mjs";
 
 export const TOKEN_PARAMS_V1 = Object.freeze({ memory_kib: 64 * 1024, iterations: 2, lanes: 1 });
@@ -19,11 +21,15 @@ export async function argon2(secret, salt, params) {
   });
 }
 
+// `digits` must be the canonical token (parseToken's result): any other text would derive
+// a different, useless secret without an error.
 export async function deriveFromToken(digits, params = TOKEN_PARAMS_V1) {
+  if (parseToken(digits) !== digits) throw new TokenFormatError("character", "pass parseToken's result");
   const master = await argon2(new TextEncoder().encode(digits), TOKEN_SALT_V1, params);
   const lookupSecret = await hkdf(master, "seda/v1/token/lookup");
   const reporterSeed = await hkdf(master, "seda/v1/token/reporter-key");
-  return { lookupSecret, reporterSeed, reporterPublicKey: await xwingPublicBytes(reporterSeed) };
+  const threadKey = await hkdf(master, "seda/v1/token/thread");
+  return { lookupSecret, reporterSeed, threadKey, reporterPublicKey: await xwingPublicBytes(reporterSeed) };
 }
 
 export async function lookupVerifier(lookupSecret) {

@@ -1,7 +1,12 @@
-// The signed key directory (crypto/directory.py): verify against a pinned Ed25519 root key.
+// The signed key directory (crypto/directory.py): verify against a pinned Ed25519 root key,
+// then decode as strictly as Python does. Every refusal is SignatureError.
 import { equalBytes, fields, fromBase64, sha256 } from "./encoding.mjs";
 import { SignatureError } from "./errors.mjs";
-import { KEY_ID_BYTES, keyId } from "./primitives.mjs";
+import { KEY_ID_BYTES, XWING_PUBLIC_BYTES, keyId } from "./primitives.mjs";
+
+const CODE = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const ENTRY_FIELDS = ["body", "body_type", "level", "province", "institution", "name_fa", "name_en", "key_id", "public_key"];
 
 export async function rootKeyId(rootPublic) {
   return (await sha256("seda/v1/root-key-id", rootPublic)).slice(0, KEY_ID_BYTES);
@@ -24,19 +29,51 @@ export async function verifyDocument(signed, kind, pinnedRootPublic) {
   }
 }
 
-export async function verifyDirectory(signed, pinnedRootPublic, minSerial = 1) {
+function check(condition) {
+  if (!condition) throw new SignatureError();
+}
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const keysAre = (value, allowed, required) =>
+  isObject(value) &&
+  Object.keys(value).every((k) => allowed.includes(k)) &&
+  required.every((k) => k in value);
+const optionalCode = (v) => v === null || (typeof v === "string" && CODE.test(v));
+const text = (v) => typeof v === "string" && [...v].length <= 300;
+
+async function checkEntry(entry) {
+  check(keysAre(entry, ENTRY_FIELDS, ENTRY_FIELDS));
+  check([entry.body, entry.body_type, entry.level].every((v) => typeof v === "string" && CODE.test(v)));
+  check(optionalCode(entry.province) && optionalCode(entry.institution));
+  check(text(entry.name_fa) && text(entry.name_en));
+  const publicKey = fromBase64(entry.public_key);
+  check(publicKey.length === XWING_PUBLIC_BYTES);
+  check(equalBytes(fromBase64(entry.key_id), await keyId(publicKey)));
+}
+
+function instant(value) {
+  check(typeof value === "string" && INSTANT.test(value));
+  return Date.parse(value);
+}
+
+// `now` is a Date (time is passed in); `minSerial` the newest serial this client accepted.
+export async function verifyDirectory(signed, pinnedRootPublic, { now, minSerial = 1 }) {
   const document = await verifyDocument(signed, "directory", pinnedRootPublic);
-  let directory;
   try {
-    directory = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(document));
+    const directory = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(document));
+    check(keysAre(directory, ["serial", "issued_at", "expires_at", "bodies", "policy"], ["serial", "issued_at", "expires_at", "bodies"]));
+    check(Number.isSafeInteger(directory.serial) && directory.serial >= minSerial && directory.serial >= 1);
+    const issued = instant(directory.issued_at);
+    const expires = instant(directory.expires_at);
+    check(expires > issued && issued <= now.getTime() && now.getTime() < expires);
+    check(Array.isArray(directory.bodies) && directory.bodies.length <= 10000);
+    for (const entry of directory.bodies) await checkEntry(entry);
+    check(new Set(directory.bodies.map((e) => e.body)).size === directory.bodies.length);
+    const policy = directory.policy ?? null;
+    check(policy === null || (keysAre(policy, ["version", "sha256"], ["version", "sha256"]) &&
+      typeof policy.version === "string" && [...policy.version].length <= 64 && fromBase64(policy.sha256).length === 32));
+    return directory;
   } catch {
     throw new SignatureError();
   }
-  if (!Number.isInteger(directory.serial) || directory.serial < minSerial || !Array.isArray(directory.bodies)) {
-    throw new SignatureError();
-  }
-  for (const entry of directory.bodies) {
-    if (!equalBytes(fromBase64(entry.key_id), await keyId(fromBase64(entry.public_key)))) throw new SignatureError();
-  }
-  return directory;
 }

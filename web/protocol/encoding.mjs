@@ -39,10 +39,10 @@ export async function digest(bytes) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export function uuidBytes(text) {
-  if (!UUID.test(text)) throw new TypeError("not a canonical lower-case UUID");
+  if (typeof text !== "string" || !UUID.test(text)) throw new TypeError("not a random (v4) lower-case UUID");
   return fromHex(text.replaceAll("-", ""));
 }
 

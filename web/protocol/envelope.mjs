@@ -1,7 +1,9 @@
 // Report envelopes (crypto/envelope.py). Envelopes are plain JSON objects, bytes in base64,
 // exactly as the server stores and serves them.
+import { openChunks, streamDigest } from "./attachments.mjs";
 import {
   PROTOCOL_VERSION,
+  equalBytes,
   fromBase64,
   sha256,
   toBase64,
@@ -19,6 +21,7 @@ import {
   xwingPublicBytes,
 } from "./primitives.mjs";
 import { checkHeader, findWrap, recipientIdsBinding, unwrapBundle, wrapBundle } from "./sealing.mjs";
+import { UUID4, reportPayload, reporterIdentity } from "./shapes.mjs";
 
 export const ROUTING_FIELDS = Object.freeze([
   "institution",
@@ -39,7 +42,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 function routingBinding(routing) {
   const keys = Object.keys(routing ?? {});
-  if (keys.length !== ROUTING_FIELDS.length || !ROUTING_FIELDS.every((name) => CODE.test(routing[name] ?? ""))) {
+  const valid = (name) => typeof routing[name] === "string" && CODE.test(routing[name]);
+  if (keys.length !== ROUTING_FIELDS.length || !ROUTING_FIELDS.every(valid)) {
     throw new EnvelopeFormatError("routing metadata must be exactly the routing codes");
   }
   return ROUTING_FIELDS.map((name) => routing[name]);
@@ -73,18 +77,6 @@ export function attachmentKey(keys, context, attachmentId) {
   return hkdf(keys.contentKey, "seda/v1/report/attachment", context, uuidBytes(attachmentId));
 }
 
-function normalisePayload(payload) {
-  return {
-    text: String(payload.text ?? ""),
-    fields: { ...(payload.fields ?? {}) },
-    attachments: [...(payload.attachments ?? [])],
-    language: String(payload.language ?? "fa"),
-  };
-}
-
-function normaliseIdentity(identity) {
-  return { name: String(identity.name), contact: String(identity.contact ?? ""), fields: { ...(identity.fields ?? {}) } };
-}
 
 async function wrap(keys, context, publicKey, includeIdentity) {
   const bundle = [keys.contentKey];
@@ -102,8 +94,9 @@ export async function sealReport({
   identity = null,
   identityRecipients = null,
 }) {
-  const payloadBytes = encoder.encode(JSON.stringify(normalisePayload(payload)));
-  const identityBytes = identity ? encoder.encode(JSON.stringify(normaliseIdentity(identity))) : null;
+  if (typeof reportId !== "string" || !UUID4.test(reportId)) throw new EnvelopeFormatError("report ids are random UUIDs");
+  const payloadBytes = encoder.encode(JSON.stringify(reportPayload(payload)));
+  const identityBytes = identity ? encoder.encode(JSON.stringify(reporterIdentity(identity))) : null;
   if (payloadBytes.length > MAX_PAYLOAD_BYTES || (identityBytes && identityBytes.length > MAX_IDENTITY_BYTES)) {
     throw new EnvelopeFormatError("report too large");
   }
@@ -138,9 +131,9 @@ export async function sealReport({
   return { envelope: draft, keys };
 }
 
-function parseJson(bytes) {
+function parseJson(bytes, shape) {
   try {
-    return JSON.parse(decoder.decode(bytes));
+    return shape(JSON.parse(decoder.decode(bytes)));
   } catch {
     throw new OpenError();
   }
@@ -154,13 +147,24 @@ export async function openReport(envelope, seed, ownWrap = null) {
   const keys = { contentKey: bundle[0], identityKey: bundle[1] ?? null };
   const payload = parseJson(
     await openOnce(await payloadKey(keys, context), await opaquely(() => fromBase64(envelope.payload)), context),
+    reportPayload,
   );
   let identity = null;
   if (envelope.identity != null && keys.identityKey) {
     const sealed = await opaquely(() => fromBase64(envelope.identity));
-    identity = parseJson(await openOnce(await identityKey(keys.identityKey, context), sealed, context));
+    identity = parseJson(await openOnce(await identityKey(keys.identityKey, context), sealed, context), reporterIdentity);
   }
   return { payload, identity, identityWithheld: envelope.identity != null && identity === null, keys, context };
+}
+
+// Open an uploaded attachment and check it is exactly the one the payload's `ref` describes.
+export async function openAttachment(keys, context, ref, chunks) {
+  if (chunks.length !== ref.chunks || !equalBytes(await streamDigest(chunks), fromBase64(ref.sha256))) {
+    throw new OpenError();
+  }
+  const data = await openChunks(await attachmentKey(keys, context, ref.attachment_id), chunks);
+  if (data.length !== ref.size) throw new OpenError();
+  return data;
 }
 
 export async function rewrapForReferral(envelope, keys, newRecipientPublicKey, includeIdentity) {

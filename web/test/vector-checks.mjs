@@ -71,6 +71,7 @@ export function vectorChecks(v, p) {
       assert(hex(s.lookupSecret) === c.lookup_secret, "lookup secret");
       assert(hex(s.reporterSeed) === c.reporter_seed, "reporter seed");
       assert(hex(await p.keyId(s.reporterPublicKey)) === c.reporter_key_id, "reporter key id");
+      assert(hex(s.threadKey) === c.thread_key, "thread key");
       assert(hex(await p.lookupVerifier(s.lookupSecret)) === c.lookup_verifier, "verifier");
     }
   };
@@ -79,6 +80,8 @@ export function vectorChecks(v, p) {
       const publicKey = await p.xwingPublicBytes(b(c.seed));
       assert(hex(await p.digest(publicKey)) === c.public_key_sha256, "public key");
       assert(hex(await p.keyId(publicKey)) === c.key_id, "key id");
+      assert((await p.keyFingerprint(publicKey)) === c.fingerprint, "fingerprint");
+      assert(hex(publicKey.subarray(0, 16)) === c.public_key_head && hex(publicKey.subarray(-32)) === c.public_key_tail, "parts");
     }
   };
   checks["report context and payload sealing"] = async () => {
@@ -106,50 +109,94 @@ export function vectorChecks(v, p) {
     const opened = await p.openReport(report.anonymous_envelope, seeds[c.seed_index]);
     assert(opened.payload.text === c.text, "text");
   };
-  checks["attachment stream"] = async () => {
+  checks["attachment stream matches the payload's reference"] = async () => {
     const a = report.attachment;
     const data = new Uint8Array(a.data.length).map((_, i) => i % 251);
-    const context = await p.envelopeContext(report.envelope);
-    const key = await p.attachmentKey({ contentKey: b(report.content_key) }, context, a.attachment_id);
+    const opened = await p.openReport(report.envelope, seeds[0]);
+    const key = await p.attachmentKey(opened.keys, opened.context, a.attachment_id);
     assert(hex(key) === a.key, "attachment key");
     const chunks = await p.sealChunks(key, data);
     assert(chunks.length === a.chunk_count, "chunk count");
     for (let i = 0; i < chunks.length; i++) assert(hex(await p.digest(chunks[i])) === a.chunk_sha256[i], "chunk");
+    assert(hex(chunks[chunks.length - 1].subarray(0, 64)) === a.chunks_hex_of_last, "last chunk");
     assert(hex(await p.streamDigest(chunks)) === a.stream_digest, "stream digest");
-    assert(hex(await p.openChunks(key, chunks)) === hex(data), "opened");
+    const ref = opened.payload.attachments[0];
+    assert(hex(await p.openAttachment(opened.keys, opened.context, ref, chunks)) === hex(data), "opened");
+    await refuses(p, p.openAttachment(opened.keys, opened.context, ref, chunks.slice(0, 1)), p.OpenError);
     await refuses(p, p.openChunks(key, [chunks[1], chunks[0]]), p.OpenError);
     await refuses(p, p.openChunks(key, chunks.slice(0, 1)), p.OpenError);
+    assert(hex(p.fromBase64(opened.payload.thread_key)) === report.thread_key, "thread key in payload");
   };
-  checks["reply opens for reporter and body"] = async () => {
+  checks["reply opens for reporter and body, and only with the thread key"] = async () => {
     const m = v.message;
     assert(hex(await p.messageContext(m.reply)) === m.context, "context");
-    for (const seed of [b(report.reporter_seed), seeds[0]]) {
-      assert((await p.openMessage(m.reply, seed)).text === m.text, "text");
+    const reporter = await p.deriveFromToken(report.token, report.token_params);
+    assert(hex(reporter.reporterSeed) === report.reporter_seed, "reporter seed from token");
+    for (const seed of [reporter.reporterSeed, seeds[0]]) {
+      assert((await p.openMessage(m.reply, seed, reporter.threadKey)).text === m.text, "text");
     }
+    await refuses(p, p.openMessage(m.reply, reporter.reporterSeed, p.newSeed()), p.OpenError);
+    const tamper = async (change) => {
+      const copy = clone(m.reply);
+      change(copy);
+      await refuses(p, p.openMessage(copy, reporter.reporterSeed, reporter.threadKey), p.OpenError);
+    };
+    await tamper((c) => (c.body = flipBase64(p, c.body, 5)));
+    await tamper((c) => (c.auth = flipBase64(p, c.auth, 5)));
+    await tamper((c) => (c.kind = "note"));
+    await tamper((c) => (c.kind = "gossip"));
+    await tamper((c) => (c.message_id = "00000000-0000-4000-8000-000000000000"));
+    const forged = await p.sealMessage({
+      kind: "reply",
+      reportId: m.reply.report_id,
+      messageId: p.newUuid(),
+      body: { text: "forged by the server" },
+      recipients: [reporter.reporterPublicKey],
+      threadKey: p.newSeed(),
+    });
+    await refuses(p, p.openMessage(forged, reporter.reporterSeed, reporter.threadKey), p.OpenError);
   };
   checks["body key grant and officer passphrase"] = async () => {
     const k = v.keys;
     const bodySeed = await p.openBodyKeyGrant(b(k.grant), b(k.body_key_id), b(k.officer_seed));
     assert(hex(bodySeed) === k.body_seed, "grant");
+    await refuses(p, p.openBodyKeyGrant(b(k.grant), b(k.body_key_id), p.newSeed()), p.OpenError);
+    const officer = await p.publicKeyOf(b(k.officer_seed));
+    assert((await p.keyFingerprint(officer.publicKey)) === k.officer_fingerprint, "fingerprint");
+    const stranger = await p.publicKeyOf(p.newSeed());
+    await refuses(p, p.grantBodyKey(bodySeed, stranger.publicKey, k.officer_fingerprint), p.UnverifiedKeyError);
+    const regrant = await p.grantBodyKey(bodySeed, officer.publicKey, k.officer_fingerprint);
+    assert(hex(await p.openBodyKeyGrant(regrant, b(k.body_key_id), b(k.officer_seed))) === k.body_seed, "regrant");
     for (const passphrase of [k.passphrase, k.passphrase_nfd_equivalent]) {
       const s = await p.deriveFromPassphrase(passphrase, b(k.salt), k.params);
       assert(hex(s.wrapKey) === k.wrap_key && hex(s.authValue) === k.auth_value, "passphrase keys");
       const seed = await p.unlockOfficerSeed(b(k.protected_seed), b(k.officer_key_id), s);
       assert(hex(seed) === k.officer_seed, "officer seed");
-      assert(hex(await p.protectOfficerSeed(seed, s)) === k.protected_seed, "protect");
+      const again = await p.protectOfficerSeed(seed, s);
+      assert(hex(again) !== k.protected_seed, "a fresh blob salt every time");
+      assert(hex(await p.unlockOfficerSeed(again, b(k.officer_key_id), s)) === k.officer_seed, "protect");
     }
+    const wrong = await p.deriveFromPassphrase("not the passphrase", b(k.salt), k.params);
+    await refuses(p, p.unlockOfficerSeed(b(k.protected_seed), b(k.officer_key_id), wrong), p.OpenError);
   };
   checks["signed directory against the pinned root only"] = async () => {
     const d = v.directory;
     const root = b(d.root_public_key);
     assert(hex(await p.rootKeyId(root)) === d.root_key_id, "root key id");
-    const directory = await p.verifyDirectory(d.signed, root);
+    const now = new Date(d.valid_at);
+    const directory = await p.verifyDirectory(d.signed, root, { now });
     assert(directory.serial === d.serial, "serial");
     assert(JSON.stringify(directory.bodies.map((e) => e.body)) === JSON.stringify(d.body_codes), "bodies");
-    await refuses(p, p.verifyDirectory(d.signed, b(d.other_root_public_key)), p.SignatureError);
-    await refuses(p, p.verifyDirectory(d.signed, root, d.serial + 1), p.SignatureError);
+    await refuses(p, p.verifyDirectory(d.signed, b(d.other_root_public_key), { now }), p.SignatureError);
+    await refuses(p, p.verifyDirectory(d.signed, root, { now, minSerial: d.serial + 1 }), p.SignatureError);
+    for (const stale of [d.expired_at, d.before_issue_at]) {
+      await refuses(p, p.verifyDirectory(d.signed, root, { now: new Date(stale) }), p.SignatureError);
+    }
     const forged = { ...d.signed, signature: flipBase64(p, d.signed.signature, 9) };
-    await refuses(p, p.verifyDirectory(forged, root), p.SignatureError);
+    await refuses(p, p.verifyDirectory(forged, root, { now }), p.SignatureError);
+    for (const refusal of d.refusals) {
+      await refuses(p, p.verifyDirectory(refusal.signed, root, { now }), p.SignatureError);
+    }
   };
   checks["tampering is refused"] = async () => {
     const env = report.envelope;
@@ -172,6 +219,25 @@ export function vectorChecks(v, p) {
     await tamper((e) => (e.recipients = e.recipients.slice(0, 1)));
     await tamper((e) => (e.payload = p.toBase64(p.fromBase64(e.payload).slice(0, -1))));
     await tamper((e) => (e.version = 2));
+    await tamper((e) => (e.reporter_key = p.toBase64(new Uint8Array(1216).fill(7))));
+    await tamper((e) => (e.routing.channel = 107));
+  };
+  checks["sealing refuses what Python could not open"] = async () => {
+    const publicKey = await p.xwingPublicBytes(seeds[0]);
+    const base = { reportId: p.newUuid(), routing: report.envelope.routing, recipients: [publicKey] };
+    for (const payload of [
+      { text: "x", language: "a-language-tag-far-too-long" },
+      { text: "x", fields: { n: 1 } },
+      { text: "x", smuggled: true },
+      { text: ["not", "text"] },
+      { text: "x", attachments: [{ attachment_id: "x" }] },
+    ]) {
+      await refuses(p, p.sealReport({ ...base, payload }), p.EnvelopeFormatError);
+    }
+    await refuses(p, p.sealReport({ ...base, payload: { text: "x" }, reportId: "not-a-uuid" }), p.EnvelopeFormatError);
+    const routing = { ...report.envelope.routing, channel: 107 };
+    await refuses(p, p.sealReport({ ...base, routing, payload: { text: "x" } }), p.EnvelopeFormatError);
+    await refuses(p, p.deriveFromToken(p.groupToken(report.token), report.token_params), p.TokenFormatError);
   };
   checks["seal in JavaScript, open in JavaScript"] = async () => {
     const publicKeys = await Promise.all(seeds.map((s) => p.xwingPublicBytes(s)));

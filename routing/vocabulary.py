@@ -78,3 +78,25 @@ class RecipientVia(StrEnum):
     POLICY = "policy"
     REPORTER_CHOICE = "reporter_choice"
     REFERRAL = "referral"
+
+
+class Concern(StrEnum):
+    """Whom or what the report is about; decides conflicts of interest (docs/ROUTING.md §4)."""
+
+    STAFF_MEMBER = "staff_member"
+    INSTITUTION_MANAGEMENT = "institution_management"
+    PROVINCIAL_DIRECTORATE = "provincial_directorate"
+    PRISONS_ORGANIZATION = "prisons_organization"
+    JUDGE = "judge"
+    OVERSIGHT_OFFICE = "oversight_office"
+    OTHER_PRISONER = "other_prisoner"
+    CONDITIONS = "conditions"
+    NONE = "none"
+
+
+class Authority(StrEnum):
+    """Which chain of command a body type belongs to."""
+
+    PRISONS_ORGANIZATION = "prisons_organization"
+    JUDICIARY = "judiciary"
+    STATE_INSPECTION = "state_inspection"

@@ -20,7 +20,9 @@ from server.demo.service import DEMO_INSTITUTIONS
 from tests.helpers import with_session
 
 EXPECTED_BODIES = sum(
-    (len(PROVINCES) if Level.PROVINCE in t.levels else 0) + (1 if Level.NATIONAL in t.levels else 0)
+    (len(PROVINCES) * len(DEMO_INSTITUTIONS) if Level.INSTITUTION in t.levels else 0)
+    + (len(PROVINCES) if Level.PROVINCE in t.levels else 0)
+    + (1 if Level.NATIONAL in t.levels else 0)
     for t in BODY_TYPES
 )
 

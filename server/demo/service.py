@@ -89,16 +89,30 @@ async def _seed_province(session: AsyncSession, position: int, row: ProvinceRow)
     session.add(province)
     await session.flush()
     for template in DEMO_INSTITUTIONS:
-        session.add(
-            Institution(
-                code=f"{row.code}-{template.suffix}",
-                province_id=province.id,
-                kind=template.kind,
-                name_fa=template.name_fa.format(row.name_fa),
-                name_en=template.name_en.format(row.name_en),
-                active=True,
-            )
+        institution = Institution(
+            code=f"{row.code}-{template.suffix}",
+            province_id=province.id,
+            kind=template.kind,
+            name_fa=template.name_fa.format(row.name_fa),
+            name_en=template.name_en.format(row.name_en),
+            active=True,
         )
+        session.add(institution)
+        await session.flush()
+        for body_type in BODY_TYPES:
+            if Level.INSTITUTION in body_type.levels:
+                session.add(
+                    Body(
+                        code=f"{body_type.code}--{institution.code}",
+                        body_type=body_type.code,
+                        level=Level.INSTITUTION,
+                        province_id=province.id,
+                        institution_id=institution.id,
+                        name_fa=f"{body_type.name_fa} — {institution.name_fa}",
+                        name_en=f"{body_type.name_en}, {institution.name_en}",
+                        active=True,
+                    )
+                )
     for body_type in BODY_TYPES:
         if Level.PROVINCE in body_type.levels:
             session.add(

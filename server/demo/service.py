@@ -9,7 +9,7 @@ import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing.bodies import BODY_TYPES, BodyType
+from routing.bodies import BODY_TYPES
 from routing.vocabulary import InstitutionKind, Level
 from server.audit import append_audit
 from server.db.models import Body, Institution, Province
@@ -63,9 +63,7 @@ async def seed_demo(
             await _seed_province(session, position, row)
             if on_province is not None:
                 on_province(row.name_en)
-        for body_type in BODY_TYPES:
-            if Level.NATIONAL in body_type.levels:
-                session.add(_national_body(body_type))
+        session.add_all(_offices(Level.NATIONAL, "national", ("", "")))
         await session.flush()
         await append_audit(
             session,
@@ -99,44 +97,41 @@ async def _seed_province(session: AsyncSession, position: int, row: ProvinceRow)
         )
         session.add(institution)
         await session.flush()
-        for body_type in BODY_TYPES:
-            if Level.INSTITUTION in body_type.levels:
-                session.add(
-                    Body(
-                        code=f"{body_type.code}--{institution.code}",
-                        body_type=body_type.code,
-                        level=Level.INSTITUTION,
-                        province_id=province.id,
-                        institution_id=institution.id,
-                        name_fa=f"{body_type.name_fa} — {institution.name_fa}",
-                        name_en=f"{body_type.name_en}, {institution.name_en}",
-                        active=True,
-                    )
-                )
-    for body_type in BODY_TYPES:
-        if Level.PROVINCE in body_type.levels:
-            session.add(
-                Body(
-                    code=f"{body_type.code}--{row.code}",
-                    body_type=body_type.code,
-                    level=Level.PROVINCE,
-                    province_id=province.id,
-                    name_fa=f"{body_type.name_fa} {row.name_fa}",
-                    name_en=f"{body_type.name_en}, {row.name_en}",
-                    active=True,
-                )
+        session.add_all(
+            _offices(
+                Level.INSTITUTION,
+                institution.code,
+                (institution.name_fa, institution.name_en),
+                province_id=province.id,
+                institution_id=institution.id,
             )
+        )
+    session.add_all(_offices(Level.PROVINCE, row.code, (row.name_fa, row.name_en), province_id=province.id))
 
 
-def _national_body(body_type: BodyType) -> Body:
-    return Body(
-        code=f"{body_type.code}--national",
-        body_type=body_type.code,
-        level=Level.NATIONAL,
-        name_fa=body_type.name_fa,
-        name_en=body_type.name_en,
-        active=True,
-    )
+def _offices(
+    level: Level,
+    place_code: str,
+    place_names: tuple[str, str],
+    province_id: int | None = None,
+    institution_id: int | None = None,
+) -> list[Body]:
+    """One body of every type that exists at ``level``, for one place (or the nation)."""
+    place_fa, place_en = place_names
+    return [
+        Body(
+            code=f"{kind.code}--{place_code}",
+            body_type=kind.code,
+            level=level,
+            province_id=province_id,
+            institution_id=institution_id,
+            name_fa=f"{kind.name_fa} {place_fa}".strip(),
+            name_en=f"{kind.name_en}, {place_en}" if place_en else kind.name_en,
+            active=True,
+        )
+        for kind in BODY_TYPES
+        if level in kind.levels
+    ]
 
 
 async def _count(session: AsyncSession, model: type[Province | Institution | Body]) -> int:

@@ -127,6 +127,15 @@ BODY_TYPES: tuple[BodyType, ...] = (
         escalates_to="provincial_dg_prisons",
     ),
     BodyType(
+        code="institution_protection_intelligence_representative",
+        name_fa="نماینده حفاظت و اطلاعات زندان",
+        name_en="Protection and Intelligence representative at the institution",
+        levels=(Level.INSTITUTION,),
+        authority=_PO,
+        article_item=0,
+        escalates_to="protection_intelligence_office",
+    ),
+    BodyType(
         code="institution_inspection_representative",
         name_fa="نماینده بازرسی در زندان",
         name_en="Inspection representative at the institution",
@@ -143,6 +152,13 @@ _BY_CODE = {body.code: body for body in BODY_TYPES}
 def body_type(code: str) -> BodyType:
     """Return the body type with this code.
 
-    Raises ``KeyError`` when no type has that code.
+    Raises ``UnknownBodyError`` (a ``KeyError``) when no type has that code.
     """
-    return _BY_CODE[code]
+    try:
+        return _BY_CODE[code]
+    except KeyError:
+        raise UnknownBodyTypeError(code) from None
+
+
+class UnknownBodyTypeError(KeyError):
+    """A body type code that this version of routing does not know."""

@@ -9,14 +9,16 @@ later, or of the month's last day when it is shorter). Time is always passed in.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import jdatetime
 
 from routing.errors import RoutingError
 
-LOCAL_ZONE = ZoneInfo("Asia/Tehran")
+# Iran Standard Time, fixed: Iran has kept +03:30 all year since 2022. A fixed offset, not
+# the machine's time-zone database, so that a kiosk and the server always compute the same
+# deadlines (a stale database on one of them would shift them by an hour).
+LOCAL_ZONE = timezone(timedelta(hours=3, minutes=30), "IRST")
 _DURATION = re.compile(r"^([1-9][0-9]{0,3})([hdwm])\Z")
 _SATURDAY = 5  # date.weekday(): Monday is 0
 
@@ -44,24 +46,24 @@ def add_jalali_months(day: date, months: int) -> date:
     return result
 
 
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+def _local_midnight(day: date, zone: timezone) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
-def week_start(moment: datetime, zone: ZoneInfo = LOCAL_ZONE) -> date:
+def week_start(moment: datetime, zone: timezone = LOCAL_ZONE) -> date:
     """The Saturday that starts the local week containing ``moment``."""
     local = moment.astimezone(zone).date()
     return local - timedelta(days=(local.weekday() - _SATURDAY) % 7)
 
 
-def due(start: datetime, duration: str, zone: ZoneInfo = LOCAL_ZONE) -> datetime:
+def due(start: datetime, duration: str, zone: timezone = LOCAL_ZONE) -> datetime:
     """The instant (UTC) by which something started at ``start`` is due."""
     if start.tzinfo is None:
         raise RoutingError("times must be timezone-aware")
     amount, unit = parse_duration(duration)
     local_day = start.astimezone(zone).date()
     if unit == "h":
-        return (start + timedelta(hours=amount)).astimezone(UTC)
+        return start.astimezone(UTC) + timedelta(hours=amount)
     if unit == "d":
         return _local_midnight(local_day + timedelta(days=amount + 1), zone)
     if unit == "w":

@@ -1,22 +1,29 @@
 """Routing decisions, referrals and escalations on a concrete directory of bodies.
 
 Pure and deterministic: the same facts, policy and directory give byte-identical output
-(``encode_decision``); time is passed in. The same code runs on kiosks, in the browser's
-server-side twin, and on the server (which re-runs it to check what a client sealed to).
+(``encode_decision``); time is passed in. The same code runs on kiosks and on the server
+(which re-runs it to check what a client sealed to).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
 
 from crypto import DirectoryEntry
-from routing.bodies import body_type
+from routing.bodies import UnknownBodyTypeError, body_type
 from routing.deadlines import due
 from routing.errors import RoutingRuleError, UnknownBodyError
-from routing.policy import Policy, Target
-from routing.rules import AbstractBody, independent_unconflicted, is_conflicted, is_independent
+from routing.policy import Policy, Situation, Target
+from routing.rules import (
+    SeenBody,
+    independent_unconflicted,
+    is_conflicted,
+    is_independent,
+    outside_organization,
+)
 from routing.taxonomy import CATEGORY_CODES, category
 from routing.vocabulary import Concern, Level, RecipientVia, ReportType, Urgency
 
@@ -89,11 +96,14 @@ class ReportFacts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Recipient(msgspec.Struct, frozen=True):
-    """One body that receives the report, and why (docs/ROUTING.md §5 lists the reasons)."""
+    """One body that receives the report, why (docs/ROUTING.md §5), and whether it may be
+    given the reporter's identity (not if the report concerns it, unless the reporter chose it).
+    """
 
     body: str
     via: RecipientVia
     reason: str
+    identity: bool = True
 
 
 class RoutingDecision(msgspec.Struct, frozen=True):
@@ -120,77 +130,105 @@ def is_urgent(facts: ReportFacts) -> bool:
     return facts.urgency == Urgency.URGENT or category(facts.category).urgent or facts.retaliation
 
 
-def _relative(ref: BodyRef, facts: ReportFacts, province: str) -> tuple[AbstractBody, bool]:
-    """The body as seen from this report, and whether it lies in the report's own scope."""
-    local = (
-        ref.level == Level.NATIONAL
-        or (ref.level == Level.PROVINCE and ref.province == province)
-        or (ref.level == Level.INSTITUTION and ref.institution == facts.institution)
-    )
-    return AbstractBody(body_type(ref.body_type), ref.level), local
+class _View:
+    """Bodies seen from one report: locality, conflicts, and the rule check."""
 
+    def __init__(self, facts: ReportFacts, directory: Directory) -> None:
+        if facts.category not in CATEGORY_CODES:
+            raise UnknownBodyError(f"unknown category {facts.category}")
+        self.facts = facts
+        self.directory = directory
+        self.province = directory.institution(facts.institution).province
 
-def satisfies_rules(refs: list[BodyRef], facts: ReportFacts, directory: Directory) -> bool:
-    """At least one recipient is independent of the institution and not concerned (§4)."""
-    province = directory.institution(facts.institution).province
-    for ref in refs:
-        body, local = _relative(ref, facts, province)
-        if is_independent(body) and (not local or not is_conflicted(body, facts.concerns)):
+    def seen(self, ref: BodyRef) -> SeenBody:
+        local = (
+            ref.level == Level.NATIONAL
+            or (ref.level == Level.PROVINCE and ref.province == self.province)
+            or (ref.level == Level.INSTITUTION and ref.institution == self.facts.institution)
+        )
+        try:
+            kind = body_type(ref.body_type)
+        except UnknownBodyTypeError:
+            raise UnknownBodyError(f"body {ref.code} has a type this version does not know") from None
+        return SeenBody(kind, ref.level, local)
+
+    def conflicted(self, ref: BodyRef) -> bool:
+        return is_conflicted(self.seen(ref), self.facts.concerns)
+
+    def broken_rule(self, codes: Sequence[str]) -> str | None:
+        """The first always-hold rule these recipients break (only active bodies count)."""
+        seen = [self.seen(ref) for ref in (self.directory.body(code) for code in codes) if ref.active]
+        if not any(is_independent(body) for body in seen):
+            return "independent_body"
+        if not any(independent_unconflicted(body, self.facts.concerns) for body in seen):
+            return "conflict_of_interest"
+        needs_outside = category(self.facts.category).outside_organization or self.facts.retaliation
+        if needs_outside and not any(
+            outside_organization(body) and not is_conflicted(body, self.facts.concerns) for body in seen
+        ):
+            return "outside_organization"
+        return None
+
+    def situation(self, urgent: bool) -> Situation:
+        f = self.facts
+        return Situation(
+            f.report_type, f.category, f.concerns, urgent, f.retaliation, self.province, f.institution
+        )
+
+    def resolve(self, target: Target) -> list[BodyRef]:
+        def in_scope(ref: BodyRef) -> bool:
+            if ref.body_type != target.body_type or ref.level != target.scope or not ref.active:
+                return False
+            if ref.level == Level.PROVINCE:
+                return ref.province == self.province
+            if ref.level == Level.INSTITUTION:
+                return ref.institution == self.facts.institution
             return True
-    return False
+
+        return sorted((ref for ref in self.directory.bodies if in_scope(ref)), key=lambda ref: ref.code)
 
 
-def _resolve(target: Target, facts: ReportFacts, province: str, directory: Directory) -> list[BodyRef]:
-    def in_scope(ref: BodyRef) -> bool:
-        if ref.body_type != target.body_type or ref.level != target.scope or not ref.active:
-            return False
-        if ref.level == Level.PROVINCE:
-            return ref.province == province
-        if ref.level == Level.INSTITUTION:
-            return ref.institution == facts.institution
-        return True
-
-    return sorted((ref for ref in directory.bodies if in_scope(ref)), key=lambda ref: ref.code)
+def satisfies_rules(codes: Sequence[str], facts: ReportFacts, directory: Directory) -> bool:
+    """Do these recipients meet every always-hold rule (docs/ROUTING.md §4)?"""
+    return _View(facts, directory).broken_rule(codes) is None
 
 
 def route(
-    facts: ReportFacts,
-    policy: Policy,
-    directory: Directory,
-    reporter_choices: list[str] = (),  # type: ignore[assignment]
+    facts: ReportFacts, policy: Policy, directory: Directory, reporter_choices: Sequence[str] = ()
 ) -> RoutingDecision:
     """Decide the recipients of a report.
 
-    Policy rules add their targets (first matching rule gives the reason); the reporter may
-    add any other body (Art. 114); if the result would break an always-hold rule, the
-    policy's national fallback body is added. Raises ``UnknownBodyError`` for codes not in
-    the directory or taxonomy, ``RoutingRuleError`` if even the fallback is missing.
+    Policy rules add their targets (the first matching rule gives the reason); the reporter
+    may add any other active body (Art. 114); if the result would break an always-hold rule,
+    the policy's national fallback body is added. Raises ``UnknownBodyError`` for codes not
+    in the directory or taxonomy (or inactive choices), ``RoutingRuleError`` if even the
+    fallback cannot satisfy the rules.
     """
-    if facts.category not in CATEGORY_CODES:
-        raise UnknownBodyError(f"unknown category {facts.category}")
-    province = directory.institution(facts.institution).province
+    view = _View(facts, directory)
     urgent = is_urgent(facts)
+    situation = view.situation(urgent)
     chosen: dict[str, Recipient] = {}
     for rule in policy.rule:
-        if rule.when.matches(facts.report_type, facts.category, facts.concerns, urgent):
+        if rule.when.matches(situation):
             for target in rule.targets:
-                for ref in _resolve(target, facts, province, directory):
-                    chosen.setdefault(ref.code, Recipient(ref.code, RecipientVia.POLICY, rule.reason))
+                for ref in view.resolve(target):
+                    identity = not view.conflicted(ref)
+                    chosen.setdefault(
+                        ref.code, Recipient(ref.code, RecipientVia.POLICY, rule.reason, identity)
+                    )
     for code in reporter_choices:
         ref = directory.body(code)
+        if not ref.active:
+            raise UnknownBodyError(f"body {code} is not active")
         chosen.setdefault(ref.code, Recipient(ref.code, RecipientVia.REPORTER_CHOICE, "reporter_choice"))
-    if not satisfies_rules([directory.body(code) for code in chosen], facts, directory):
-        fallback = _resolve(Target(policy.fallback_independent, "national"), facts, province, directory)
-        if not fallback:
-            raise RoutingRuleError("independent_body", "the directory lacks the fallback independent body")
-        chosen.setdefault(
-            fallback[0].code, Recipient(fallback[0].code, RecipientVia.POLICY, "fallback_independent")
-        )
-    deadline = next(
-        d
-        for d in policy.deadline
-        if d.when.matches(facts.report_type, facts.category, facts.concerns, urgent)
-    )
+    if view.broken_rule(list(chosen)) is not None:
+        for ref in view.resolve(Target(policy.fallback_independent, "national")):
+            chosen.setdefault(ref.code, Recipient(ref.code, RecipientVia.POLICY, "fallback_independent"))
+            break
+        broken = view.broken_rule(list(chosen))
+        if broken is not None:
+            raise RoutingRuleError(broken, "the directory lacks the bodies the rules require")
+    deadline = next(d for d in policy.deadline if d.when.matches(situation))
     return RoutingDecision(
         policy_version=policy.version,
         policy_sha256=policy.sha256,
@@ -213,8 +251,9 @@ def refer(
     """A body refers a report to another; with ``withdraw`` it also leaves the case.
 
     The always-hold rules must still hold afterwards (``RoutingRuleError`` names the rule),
-    so a referral can never leave a report only with the bodies it concerns.
+    so a referral can never leave a report only with bodies it concerns or inactive ones.
     """
+    view = _View(facts, directory)
     current = {r.body: r for r in recipients}
     if from_body not in current:
         raise RoutingRuleError("referral", "only a body that holds the report can refer it")
@@ -223,61 +262,49 @@ def refer(
         raise UnknownBodyError(f"body {to_body} is not active")
     if withdraw:
         del current[from_body]
-    current.setdefault(to_body, Recipient(to_body, RecipientVia.REFERRAL, f"referral_from:{from_body}"))
-    if not satisfies_rules([directory.body(code) for code in current], facts, directory):
-        raise RoutingRuleError(
-            "conflict_of_interest",
-            "after this referral no independent, unconcerned body would hold the report",
-        )
+    identity = not view.conflicted(target)
+    current.setdefault(
+        to_body, Recipient(to_body, RecipientVia.REFERRAL, f"referral_from:{from_body}", identity)
+    )
+    broken = view.broken_rule(list(current))
+    if broken is not None:
+        raise RoutingRuleError(broken, "after this referral the report would break an always-hold rule")
     return sorted(current.values(), key=lambda r: r.body)
 
 
 def escalate(
     recipients: list[Recipient], facts: ReportFacts, directory: Directory, overdue_body: str
 ) -> Recipient | None:
-    """The next body up from one that missed a deadline (None at the top of the chain).
+    """The next body up from a recipient that missed a deadline (None at the top).
 
-    Goes up the chain until it finds an active body that is not concerned by the report and
-    not already a recipient (docs/ROUTING.md §6).
+    Climbs the chain (docs/ROUTING.md §6), skipping levels the directory lacks, bodies that
+    are inactive, concerned by the report, or already recipients.
     """
-    province = directory.institution(facts.institution).province
+    view = _View(facts, directory)
     present = {r.body for r in recipients}
-    current = directory.body(overdue_body)
-    for _ in range(10):
-        parent = _parent(current, province, directory)
-        if parent is None:
+    if overdue_body not in present:
+        raise RoutingRuleError("escalation", "only a body that holds the report can miss its deadline")
+    kind = body_type(directory.body(overdue_body).body_type)
+    level = directory.body(overdue_body).level
+    for _ in range(20):
+        step = _up(kind.code, level)
+        if step is None:
             return None
-        body, local = _relative(parent, facts, province)
-        if (
-            parent.code not in present
-            and parent.active
-            and (not local or independent_unconflicted(body, facts.concerns))
-        ):
-            return Recipient(parent.code, RecipientVia.POLICY, f"escalation_from:{overdue_body}")
-        current = parent
+        kind, level = body_type(step[0]), step[1]
+        for ref in view.resolve(Target(kind.code, level.value)):
+            if ref.code not in present and independent_unconflicted(view.seen(ref), facts.concerns):
+                return Recipient(ref.code, RecipientVia.POLICY, f"escalation_from:{overdue_body}")
     return None
 
 
-def _parent(ref: BodyRef, province: str, directory: Directory) -> BodyRef | None:
-    kind = body_type(ref.body_type)
-    if ref.level == Level.PROVINCE and Level.NATIONAL in kind.levels:
-        candidates = [b for b in directory.bodies if b.body_type == kind.code and b.level == Level.NATIONAL]
-    elif kind.escalates_to is None:
+def _up(type_code: str, level: Level) -> tuple[str, Level] | None:
+    """One step up: the national office of the same type, else the type it escalates to."""
+    kind = body_type(type_code)
+    if level == Level.PROVINCE and Level.NATIONAL in kind.levels:
+        return kind.code, Level.NATIONAL
+    if kind.escalates_to is None:
         return None
-    else:
-        up = body_type(kind.escalates_to)
-        level = (
-            Level.PROVINCE
-            if Level.PROVINCE in up.levels and ref.level == Level.INSTITUTION
-            else Level.NATIONAL
-        )
-        if level not in up.levels:
-            level = up.levels[0]
-        candidates = [
-            b
-            for b in directory.bodies
-            if b.body_type == up.code
-            and b.level == level
-            and (level != Level.PROVINCE or b.province == province)
-        ]
-    return min(candidates, key=lambda b: b.code) if candidates else None
+    parent = body_type(kind.escalates_to)
+    if level == Level.INSTITUTION and Level.PROVINCE in parent.levels:
+        return parent.code, Level.PROVINCE
+    return parent.code, Level.NATIONAL if Level.NATIONAL in parent.levels else parent.levels[0]

@@ -1,9 +1,10 @@
 """The routing policy: a declarative, versioned, signed TOML file (docs/ROUTING.md §3).
 
-A policy maps report type, category, concern (and urgency) to target body types and scopes,
-each with a reason code, and sets deadlines. Whatever a policy says, the always-hold rules
-(§4) must hold: a policy that would break them for any combination is refused when loaded,
-with an error naming the rule. A policy is used only if the pinned root key signed it.
+A policy maps report type, category, concern, urgency, retaliation and place (province or
+institution) to target body types and scopes, each with a reason code, and sets deadlines.
+Whatever a policy says, the always-hold rules (§4) must hold: a policy that would break them
+for any combination is refused when loaded, with an error naming the rule. A policy is used
+only if the pinned root key signed it.
 """
 
 from __future__ import annotations
@@ -15,33 +16,61 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from crypto import SignatureError, SignedDocument, verify_document
-from routing.bodies import BODY_TYPES, body_type
+from crypto import PolicyReference, SignatureError, SignedDocument, verify_document
+from routing.bodies import BODY_TYPES, UnknownBodyTypeError, body_type
 from routing.deadlines import DurationError, parse_duration
 from routing.errors import PolicyError
-from routing.rules import AbstractBody, independent_unconflicted, is_conflicted, is_independent
-from routing.taxonomy import CATEGORY_CODES
+from routing.reasons import POLICY_REASONS
+from routing.rules import (
+    SeenBody,
+    independent_unconflicted,
+    is_conflicted,
+    is_independent,
+    outside_organization,
+)
+from routing.taxonomy import CATEGORIES, CATEGORY_CODES
 from routing.vocabulary import Authority, Concern, Level, ReportType
 
+MAX_POLICY_BYTES = 256 * 1024
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,59}\Z")]
+PlaceCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,79}\Z")]
 Scope = Literal["institution", "province", "national"]
+_ELSEWHERE = ""  # a place no rule names
 
 
 class When(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Which reports a rule applies to; an empty list means any."""
+    """Which reports a rule applies to; an empty list (or None) means any."""
 
     types: list[ReportType] = []
     categories: list[Code] = []
     concerns: list[Concern] = []
     urgent: bool | None = None
+    retaliation: bool | None = None
+    provinces: list[PlaceCode] = []
+    institutions: list[PlaceCode] = []
 
-    def matches(self, report_type: str, category: str, concern: str, urgent: bool) -> bool:
+    def matches(self, report: Situation) -> bool:
         return (
-            (not self.types or report_type in self.types)
-            and (not self.categories or category in self.categories)
-            and (not self.concerns or concern in self.concerns)
-            and (self.urgent is None or self.urgent == urgent)
+            (not self.types or report.report_type in self.types)
+            and (not self.categories or report.category in self.categories)
+            and (not self.concerns or report.concern in self.concerns)
+            and (self.urgent is None or self.urgent == report.urgent)
+            and (self.retaliation is None or self.retaliation == report.retaliation)
+            and (not self.provinces or report.province in self.provinces)
+            and (not self.institutions or report.institution in self.institutions)
         )
+
+
+class Situation(msgspec.Struct, frozen=True):
+    """What rules match on: a report's routing facts and its place."""
+
+    report_type: str
+    category: str
+    concern: str
+    urgent: bool
+    retaliation: bool
+    province: str
+    institution: str
 
 
 class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -56,7 +85,7 @@ class Rule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     id: Code
     reason: Code
-    targets: Annotated[list[Target], msgspec.Meta(min_length=1)]
+    targets: Annotated[list[Target], msgspec.Meta(min_length=1, max_length=32)]
     when: When = When()
 
 
@@ -73,8 +102,8 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     version: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z._-]{1,64}\Z")]
     fallback_independent: Code
-    rule: Annotated[list[Rule], msgspec.Meta(min_length=1)]
-    deadline: Annotated[list[DeadlineRule], msgspec.Meta(min_length=1)]
+    rule: Annotated[list[Rule], msgspec.Meta(min_length=1, max_length=500)]
+    deadline: Annotated[list[DeadlineRule], msgspec.Meta(min_length=1, max_length=100)]
     sha256: bytes = b""
 
 
@@ -82,35 +111,55 @@ def parse_policy(data: bytes) -> Policy:
     """Parse and validate a policy file (unsigned: for authoring and tests).
 
     ``PolicyError`` names what is wrong: ``format`` for shape errors, or the always-hold rule
-    the policy would break (``independent_body``, ``conflict_of_interest``, ``fallback``).
+    the policy would break (``independent_body``, ``conflict_of_interest``,
+    ``outside_organization``, ``fallback``).
     """
+    if not isinstance(data, bytes) or len(data) > MAX_POLICY_BYTES:
+        raise PolicyError("format", f"a policy file is bytes, at most {MAX_POLICY_BYTES} of them")
     try:
         raw = tomllib.loads(data.decode("utf-8"))
         policy = msgspec.convert(raw, Policy, strict=True)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, msgspec.ValidationError) as error:
-        raise PolicyError("format", f"not a valid policy file: {error}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, msgspec.ValidationError, RecursionError) as error:
+        raise PolicyError("format", f"not a valid policy file: {type(error).__name__}") from None
     policy = msgspec.structs.replace(policy, sha256=hashlib.sha256(data).digest())
     _check_codes(policy)
     _check_always_hold_rules(policy)
     return policy
 
 
-def load_signed_policy(signed: SignedDocument, pinned_root_public: bytes) -> Policy:
-    """The policy, if the pinned root key signed exactly these bytes; else ``PolicyError``."""
+def load_signed_policy(
+    signed: SignedDocument, pinned_root_public: bytes, expected: PolicyReference | None = None
+) -> Policy:
+    """The policy, if the pinned root key signed exactly these bytes; else ``PolicyError``.
+
+    ``expected`` is the policy reference of a verified signed directory: the policy must be
+    that version with that hash, so an older signed policy cannot be replayed.
+    """
     try:
         document = verify_document(signed, "policy", pinned_root_public)
     except SignatureError:
         raise PolicyError("signature", "the policy is unsigned, altered, or signed by another key") from None
-    return parse_policy(document)
+    policy = parse_policy(document)
+    if expected is not None and (expected.version != policy.version or expected.sha256 != policy.sha256):
+        raise PolicyError("signature", "the policy is not the one the signed directory names")
+    return policy
 
 
 def _check_codes(policy: Policy) -> None:
-    known_types = {t.code for t in BODY_TYPES}
+    ids = [rule.id for rule in policy.rule]
+    if len(set(ids)) != len(ids):
+        raise PolicyError("format", "rule ids must be unique")
     for rule in policy.rule:
+        if rule.reason not in POLICY_REASONS:
+            raise PolicyError(
+                "format", f"rule {rule.id}: unknown reason code {rule.reason} (docs/ROUTING.md §5)"
+            )
         for target in rule.targets:
-            if target.body_type not in known_types:
-                raise PolicyError("format", f"rule {rule.id}: unknown body type {target.body_type}")
-            if Level(target.scope) not in body_type(target.body_type).levels:
+            try:
+                kind = body_type(target.body_type)
+            except UnknownBodyTypeError:
+                raise PolicyError("format", f"rule {rule.id}: unknown body type {target.body_type}") from None
+            if Level(target.scope) not in kind.levels:
                 raise PolicyError(
                     "format", f"rule {rule.id}: {target.body_type} has no {target.scope} offices"
                 )
@@ -127,31 +176,45 @@ def _check_codes(policy: Policy) -> None:
         raise PolicyError("format", "the last deadline rule must apply to every report (an empty when)")
 
 
+def _places(policy: Policy) -> list[tuple[str, str]]:
+    """Every distinguishable (province, institution) a rule could tell apart."""
+    provinces = {p for r in policy.rule for p in r.when.provinces} | {_ELSEWHERE}
+    institutions = {i for r in policy.rule for i in r.when.institutions} | {_ELSEWHERE}
+    return sorted(itertools.product(provinces, institutions))
+
+
 def _check_always_hold_rules(policy: Policy) -> None:
     fallback = policy.fallback_independent
     if fallback not in {t.code for t in BODY_TYPES}:
         raise PolicyError("fallback", f"unknown body type {fallback}")
-    fallback_type = body_type(fallback)
-    if (
-        Level.NATIONAL not in fallback_type.levels
-        or fallback_type.authority == Authority.PRISONS_ORGANIZATION
-    ):
+    kind = body_type(fallback)
+    if Level.NATIONAL not in kind.levels or kind.authority == Authority.PRISONS_ORGANIZATION:
         raise PolicyError("fallback", "the fallback must be a national body outside the prisons organisation")
-    for report_type, category, concern, urgent in itertools.product(
-        ReportType, sorted(CATEGORY_CODES), Concern, (False, True)
+    outside_categories = {c.code for c in CATEGORIES if c.outside_organization}
+    places = _places(policy)
+    for report_type, category, concern, urgent, retaliation, (province, institution) in itertools.product(
+        ReportType, sorted(CATEGORY_CODES), Concern, (False, True), (False, True), places
     ):
+        report = Situation(report_type, category, concern, urgent, retaliation, province, institution)
         bodies = [
-            AbstractBody(body_type(t.body_type), Level(t.scope))
+            SeenBody(body_type(t.body_type), Level(t.scope))
             for rule in policy.rule
-            if rule.when.matches(report_type, category, concern, urgent)
+            if rule.when.matches(report)
             for t in rule.targets
         ]
-        where = f"type={report_type} category={category} concern={concern} urgent={urgent}"
+        where = f"type={report_type} category={category} concern={concern}"
+        where += f" urgent={urgent} retaliation={retaliation}"
+        if len(places) > 1:
+            where += f" province={province or '*'} institution={institution or '*'}"
         if not any(is_independent(b) for b in bodies):
             raise PolicyError("independent_body", f"no body independent of the institution for {where}")
         if not any(independent_unconflicted(b, concern) for b in bodies):
             conflicted = sorted({b.type.code for b in bodies if is_conflicted(b, concern)})
             raise PolicyError(
-                "conflict_of_interest",
-                f"every independent body for {where} is concerned by the report: {conflicted}",
+                "conflict_of_interest", f"every independent body for {where} is concerned: {conflicted}"
             )
+        needs_outside = category in outside_categories or retaliation
+        if needs_outside and not any(
+            outside_organization(b) and not is_conflicted(b, concern) for b in bodies
+        ):
+            raise PolicyError("outside_organization", f"no body outside the Prisons Organization for {where}")

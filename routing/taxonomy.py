@@ -17,6 +17,8 @@ class Category(msgspec.Struct, frozen=True, kw_only=True):
     name_en: str
     articles: str
     urgent: bool = False
+    # Must reach a body outside the Prisons Organization (the judiciary or state inspection).
+    outside_organization: bool = False
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -26,6 +28,7 @@ CATEGORIES: tuple[Category, ...] = (
         name_en="Ill-treatment or torture by staff",
         articles="108",
         urgent=True,
+        outside_organization=True,
     ),
     Category(
         code="restraints",
@@ -33,6 +36,7 @@ CATEGORIES: tuple[Category, ...] = (
         name_en="Restraints beyond the rules",
         articles="116",
         urgent=True,
+        outside_organization=True,
     ),
     Category(
         code="health", name_fa="بهداشت و درمان", name_en="Health and medical care", articles="Note to 129"
@@ -71,6 +75,7 @@ CATEGORIES: tuple[Category, ...] = (
         name_en="Retaliation for an earlier report",
         articles="114",
         urgent=True,
+        outside_organization=True,
     ),
     Category(code="suggestion", name_fa="پیشنهاد", name_en="Suggestion", articles="Note to 114"),
     Category(code="criticism", name_fa="انتقاد", name_en="Criticism", articles="Note to 114"),

@@ -6,15 +6,16 @@ import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import CheckConstraint, DateTime, Dialect, Enum, TypeDecorator
 from typing_extensions import override
 
-# Report-linked times are kept to the *local* hour of the institutions' time zone, so that an
-# hour bucket never straddles a Solar Hijri day or month boundary. Iran's offset is +03:30 (it
-# was +04:30 with daylight saving): a local hour always starts at minute 30 of a UTC hour.
-REPORTING_ZONE = ZoneInfo("Asia/Tehran")
+from routing.deadlines import LOCAL_ZONE
+
+# Report-linked times are kept to the *local* hour of the institutions' time zone (the one
+# routing's deadlines use), so an hour bucket never straddles a Solar Hijri day or month
+# boundary. Iran's offset is +03:30: a local hour starts at minute 30 of a UTC hour.
+REPORTING_ZONE = LOCAL_ZONE
 _HOUR_START_MINUTE_UTC = 30
 
 

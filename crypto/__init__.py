@@ -22,6 +22,7 @@ from crypto.derive import (
 )
 from crypto.directory import (
     DirectoryEntry,
+    DirectoryInstitution,
     KeyDirectory,
     PolicyReference,
     SignedDocument,
@@ -78,6 +79,7 @@ __all__ = [
     "AttachmentRef",
     "CryptoError",
     "DirectoryEntry",
+    "DirectoryInstitution",
     "EnvelopeFormatError",
     "KeyDirectory",
     "KeyFormatError",

@@ -37,6 +37,13 @@ class DirectoryEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     public_key: Annotated[bytes, msgspec.Meta(min_length=XWING_PUBLIC_BYTES, max_length=XWING_PUBLIC_BYTES)]
 
 
+class DirectoryInstitution(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An institution and its province: routing's jurisdictions are signed too."""
+
+    code: Code
+    province: Code
+
+
 class PolicyReference(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The routing policy in force: its version and the SHA-256 of its file."""
 
@@ -57,6 +64,7 @@ class KeyDirectory(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     expires_at: Instant
     bodies: Annotated[list[DirectoryEntry], msgspec.Meta(max_length=10_000)]
     policy: PolicyReference | None = None
+    institutions: Annotated[list[DirectoryInstitution], msgspec.Meta(max_length=10_000)] = []
 
 
 class SignedDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -127,6 +135,8 @@ def verify_directory(
 
     Every refusal is ``SignatureError``: a client must not use any part of such a directory.
     """
+    if now.tzinfo is None:
+        raise SignatureError
     document = verify_document(signed, "directory", pinned_root_public)
     try:
         directory = _directory_decoder.decode(document)
@@ -150,6 +160,12 @@ def _check_entries(directory: KeyDirectory) -> None:
             raise EnvelopeFormatError("a directory entry's key id does not match its key")
     if len({entry.body for entry in directory.bodies}) != len(directory.bodies):
         raise EnvelopeFormatError("a body appears twice in the directory")
+    provinces = {institution.code: institution.province for institution in directory.institutions}
+    if len(provinces) != len(directory.institutions):
+        raise EnvelopeFormatError("an institution appears twice in the directory")
+    for entry in directory.bodies:
+        if entry.institution is not None and provinces and provinces.get(entry.institution) != entry.province:
+            raise EnvelopeFormatError("a body's province does not match its institution's")
     if _instant(directory.expires_at) <= _instant(directory.issued_at):
         raise EnvelopeFormatError("a directory must expire after it is issued")
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import msgspec
 
-from crypto import DirectoryEntry
+from crypto import DirectoryEntry, KeyDirectory
 from routing.bodies import UnknownBodyTypeError, body_type
 from routing.deadlines import due
 from routing.errors import RoutingRuleError, UnknownBodyError
@@ -62,6 +62,16 @@ def body_refs(entries: list[DirectoryEntry]) -> list[BodyRef]:
 class InstitutionRef(msgspec.Struct, frozen=True):
     code: str
     province: str
+
+
+def directory_from_signed(signed_directory: KeyDirectory) -> Directory:
+    """Routing's directory from a *verified* signed directory: bodies, keys and jurisdictions
+    all come from what the root key signed, so a server cannot move an institution to
+    another province to redirect its reports."""
+    return Directory(
+        bodies=body_refs(signed_directory.bodies),
+        institutions=[InstitutionRef(i.code, i.province) for i in signed_directory.institutions],
+    )
 
 
 class Directory(msgspec.Struct, frozen=True):

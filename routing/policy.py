@@ -128,19 +128,22 @@ def parse_policy(data: bytes) -> Policy:
 
 
 def load_signed_policy(
-    signed: SignedDocument, pinned_root_public: bytes, expected: PolicyReference | None = None
+    signed: SignedDocument, pinned_root_public: bytes, expected: PolicyReference | None
 ) -> Policy:
     """The policy, if the pinned root key signed exactly these bytes; else ``PolicyError``.
 
-    ``expected`` is the policy reference of a verified signed directory: the policy must be
-    that version with that hash, so an older signed policy cannot be replayed.
+    ``expected`` is the policy reference of a verified (unexpired) signed directory: the
+    policy must be that version with that hash, so an older signed policy cannot be
+    replayed. A directory that names no policy gives ``None``, which is refused.
     """
     try:
         document = verify_document(signed, "policy", pinned_root_public)
     except SignatureError:
         raise PolicyError("signature", "the policy is unsigned, altered, or signed by another key") from None
+    if expected is None:
+        raise PolicyError("signature", "the signed directory names no policy")
     policy = parse_policy(document)
-    if expected is not None and (expected.version != policy.version or expected.sha256 != policy.sha256):
+    if expected.version != policy.version or expected.sha256 != policy.sha256:
         raise PolicyError("signature", "the policy is not the one the signed directory names")
     return policy
 

@@ -18,6 +18,7 @@ import typer
 from granian.constants import Interfaces
 from granian.server import Server
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -46,7 +47,7 @@ def _settings() -> Settings:
     try:
         settings = settings_from_env(os.environ)
     except SettingsError as error:
-        console.print(f"[red]Configuration error:[/red] {error}")
+        console.print(f"[red]Configuration error:[/red] {escape(str(error))}")
         raise typer.Exit(2) from None
     configure_logging(settings)
     return settings

@@ -1,7 +1,7 @@
 """``seda keys``: the offline root key and the signed key directory (docs/PROTOCOL.md §7).
 
 Run ``create-root`` and ``sign-directory`` on the offline machine of the key ceremony
-(docs/KEY_CEREMONY.md); only the *signed* directory and the root *public* key ever travel
+(docs/PROTOCOL.md §7); only the *signed* directory and the root *public* key ever travel
 to the server and the clients.
 """
 
@@ -15,9 +15,12 @@ from typing import Annotated
 import msgspec
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 import crypto
 from crypto.directory import decode_signed, encode_signed
+from routing.errors import PolicyError
+from routing.policy import parse_policy
 
 keys_cli = typer.Typer(help="Root key and signed key directory.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -76,8 +79,38 @@ def sign_directory(
     except (msgspec.ValidationError, msgspec.DecodeError, crypto.CryptoError) as error:
         console.print(f"[red]Not a valid key directory:[/red] {type(error).__name__}")
         raise typer.Exit(1) from None
-    out.write_bytes(encode_signed(signed))
+    _write_new(out, encode_signed(signed))
     typer.echo(f"signed directory serial {parsed.serial} with {len(parsed.bodies)} bodies → {out}")
+
+
+@keys_cli.command("sign-policy")
+def sign_policy(
+    policy_file: Annotated[Path, typer.Argument(help="The routing policy (TOML) to sign.")],
+    root_key: Annotated[Path, typer.Option(help="The root private key file.")],
+    out: Annotated[Path, typer.Option(help="Where to write the signed policy.")],
+) -> None:
+    """Check and sign a routing policy; prints the reference to put in the next directory."""
+    seed = _read_root_seed(root_key)
+    data = _read(policy_file)
+    try:
+        policy = parse_policy(data)
+    except PolicyError as error:
+        console.print(f"[red]The policy is refused:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from None
+    _write_new(out, encode_signed(crypto.sign_document("policy", data, seed)))
+    reference = crypto.PolicyReference(version=policy.version, sha256=policy.sha256)
+    typer.echo(f"signed policy {policy.version} → {out}")
+    typer.echo(f'directory "policy": {msgspec.json.encode(reference).decode()}')
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    # Signed files are evidence of a ceremony: never overwrite one silently.
+    try:
+        with path.open("xb") as handle:
+            handle.write(data)
+    except FileExistsError:
+        console.print(f"[red]{path} exists; refusing to overwrite it.[/red]")
+        raise typer.Exit(2) from None
 
 
 @keys_cli.command("verify-directory")

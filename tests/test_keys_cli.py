@@ -74,3 +74,21 @@ def test_a_directory_with_a_wrong_key_id_is_not_signed(tmp_path: Path) -> None:
     )
     assert code == 1
     assert not (tmp_path / "s").exists()
+
+
+def test_sign_policy_checks_the_policy_and_prints_its_directory_reference(tmp_path: Path) -> None:
+    root = tmp_path / "root.key"
+    _run("keys", "create-root", "--out", str(root))
+    policy = Path(__file__).resolve().parent.parent / "routing" / "policies" / "default.toml"
+    signed = tmp_path / "policy.signed.json"
+    code, output = _run("keys", "sign-policy", str(policy), "--root-key", str(root), "--out", str(signed))
+    assert code == 0
+    assert '"version":"2026.1"' in output
+    assert _run("keys", "sign-policy", str(policy), "--root-key", str(root), "--out", str(signed))[0] == 2
+    broken = tmp_path / "broken.toml"
+    broken.write_bytes(policy.read_bytes().replace(b'reason = "security"', b'reason = "nonsense"'))
+    code, output = _run(
+        "keys", "sign-policy", str(broken), "--root-key", str(root), "--out", str(tmp_path / "b")
+    )
+    assert code == 1
+    assert "format" in output

@@ -107,6 +107,9 @@ def _scripts_with_test_revisions(tmp_path: Path) -> Path:
     return scripts
 
 
+REPORT_HEX = "a" * 12 + "4" + "a" * 3 + "8" + "a" * 15  # a version-4 UUID as SQLite stores it
+
+
 def _seed_one_report(connection: Connection) -> None:
     hour = "2026-11-23 09:30:00.000000"
     for statement in (
@@ -122,16 +125,16 @@ def _seed_one_report(connection: Connection) -> None:
         (
             "INSERT INTO reports (id, protocol_version, envelope, envelope_sha256, institution_id,"
             " report_type, category, concerns, reporter_type, channel, urgency, status, retaliation,"
-            f" received_hour) VALUES ('{'a' * 32}', 1, x'00', x'00', 1, 'complaint', 'c', 'c', 'prisoner',"
+            f" received_hour) VALUES ('{REPORT_HEX}', 1, x'00', x'00', 1, 'complaint', 'c', 'c', 'prisoner',"
             f" 'kiosk', 'normal', 'received', 0, '{hour}')"
         ),
         (
             "INSERT INTO report_recipients (report_id, body_id, via, reason, wrapped_key, added_hour)"
-            f" VALUES ('{'a' * 32}', 1, 'policy', 'r', x'00', '{hour}')"
+            f" VALUES ('{REPORT_HEX}', 1, 'policy', 'r', x'00', '{hour}')"
         ),
         (
             "INSERT INTO status_events (id, report_id, seq, status, at_hour)"
-            f" VALUES ('{'b' * 32}', '{'a' * 32}', 1, 'received', '{hour}')"
+            f" VALUES ('{'b' * 32}', '{REPORT_HEX}', 1, 'received', '{hour}')"
         ),
     ):
         connection.exec_driver_sql(statement)

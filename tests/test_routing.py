@@ -22,6 +22,7 @@ from routing.decide import (
     Recipient,
     ReportFacts,
     body_refs,
+    directory_from_signed,
     encode_decision,
     escalate,
     refer,
@@ -188,14 +189,18 @@ def test_only_a_policy_signed_by_the_pinned_root_is_loaded() -> None:
     root = bytes(range(32))
     pinned = crypto.root_public_key(root)
     signed = crypto.sign_document("policy", DEFAULT_POLICY_BYTES, root)
-    assert load_signed_policy(signed, pinned).sha256 == POLICY.sha256
+    named = crypto.PolicyReference(version=POLICY.version, sha256=POLICY.sha256)
+    assert load_signed_policy(signed, pinned, named).sha256 == POLICY.sha256
     tampered = msgspec.structs.replace(signed, document=DEFAULT_POLICY_BYTES.replace(b'"24h"', b'"48h"'))
     other_root = crypto.sign_document("policy", DEFAULT_POLICY_BYTES, bytes(32))
     as_directory = crypto.sign_document("directory", DEFAULT_POLICY_BYTES, root)
     for bad in (tampered, other_root, as_directory):
         with pytest.raises(PolicyError) as caught:
-            load_signed_policy(bad, pinned)
+            load_signed_policy(bad, pinned, named)
         assert caught.value.rule == "signature"
+    with pytest.raises(PolicyError) as caught:
+        load_signed_policy(signed, pinned, None)  # a directory that names no policy
+    assert caught.value.rule == "signature"
 
 
 def test_a_referral_keeps_the_rules() -> None:
@@ -355,6 +360,9 @@ def test_bodies_come_with_their_keys_from_a_verified_directory() -> None:
     assert [(r.code, r.level, r.key_id) for r in refs] == [
         (e.body, e.level, e.key_id) for e in directory.bodies
     ]
+    routed = directory_from_signed(directory)
+    assert routed.institution("qom-central").province == "qom"
+    assert [b.code for b in routed.bodies] == [r.code for r in refs]
 
 
 def test_the_documented_reasons_are_exactly_the_known_ones() -> None:

@@ -162,3 +162,23 @@ def test_foreign_keys_are_enforced(migrated_url: str) -> None:
 
     with pytest.raises(IntegrityError):
         with_session(migrated_url, work)
+
+
+def test_a_time_based_report_id_written_by_raw_sql_is_refused_by_the_database(migrated_url: str) -> None:
+    async def work(session: AsyncSession) -> None:
+        institution_id = await _institution(session)
+        await session.execute(insert(Report).values(**_fields(institution_id, HOUR, id=uuid.uuid1())))
+        await session.commit()
+
+    with pytest.raises(IntegrityError):
+        with_session(migrated_url, work)
+
+
+def test_a_random_report_id_written_by_raw_sql_is_accepted(migrated_url: str) -> None:
+    async def work(session: AsyncSession) -> int:
+        institution_id = await _institution(session)
+        await session.execute(insert(Report).values(**_fields(institution_id, HOUR)))
+        await session.commit()
+        return int(await session.scalar(select(func.count()).select_from(Report)) or 0)
+
+    assert with_session(migrated_url, work) == 1

@@ -41,6 +41,7 @@ from server.db.base import Base
 from server.db.types import (
     UTCDateTime,
     hour_precision_checks,
+    random_uuid_checks,
     require_hour_precision,
     require_random_uuid,
     vocabulary,
@@ -115,7 +116,7 @@ class Report(Base):
     """
 
     __tablename__ = "reports"
-    __table_args__ = hour_precision_checks("reports", "received_hour")
+    __table_args__ = (*hour_precision_checks("reports", "received_hour"), *random_uuid_checks("id"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     protocol_version: Mapped[int] = mapped_column(SmallInteger)

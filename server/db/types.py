@@ -24,7 +24,7 @@ class MetadataPrecisionError(ValueError):
 
 
 def round_down_to_hour(moment: datetime) -> datetime:
-    """The start of the local (Asia/Tehran) hour containing ``moment``, as a UTC instant."""
+    """The start of the local hour (Iran Standard Time, +03:30) containing ``moment``, in UTC."""
     if moment.tzinfo is None:
         raise MetadataPrecisionError("report-linked times must be timezone-aware")
     local = moment.astimezone(REPORTING_ZONE).replace(minute=0, second=0, microsecond=0)
@@ -65,6 +65,23 @@ def hour_precision_checks(table: str, column: str) -> tuple[CheckConstraint, Che
         name=f"{name}_postgresql",
     ).ddl_if(dialect="postgresql")
     del table  # the naming convention adds the table name
+    return sqlite, postgresql
+
+
+def random_uuid_checks(column: str) -> tuple[CheckConstraint, CheckConstraint]:
+    """Database CHECKs that ``column`` holds a version-4 (random) UUID, whatever wrote it.
+
+    SQLite stores a UUID as 32 hex digits; PostgreSQL as a native ``uuid``.
+    """
+    name = f"{column}_is_random_uuid"
+    sqlite = CheckConstraint(
+        f"substr({column}, 13, 1) = '4' AND substr({column}, 17, 1) IN ('8', '9', 'a', 'b')",
+        name=f"{name}_sqlite",
+    ).ddl_if(dialect="sqlite")
+    postgresql = CheckConstraint(
+        f"substr({column}::text, 15, 1) = '4' AND substr({column}::text, 20, 1) IN ('8', '9', 'a', 'b')",
+        name=f"{name}_postgresql",
+    ).ddl_if(dialect="postgresql")
     return sqlite, postgresql
 
 

@@ -328,6 +328,10 @@ def directory_vectors(report: dict[str, Any]) -> dict[str, Any]:
             )
         )
     directory = crypto.KeyDirectory(
+        institutions=[
+            crypto.DirectoryInstitution(code="tehran-central", province="tehran"),
+            crypto.DirectoryInstitution(code="qom-central", province="qom"),
+        ],
         serial=7,
         issued_at="2026-11-23T00:00:00Z",
         expires_at="2027-05-23T00:00:00Z",
@@ -336,7 +340,7 @@ def directory_vectors(report: dict[str, Any]) -> dict[str, Any]:
     )
     signed = crypto.sign_directory(directory, root_seed)
     refusals = []
-    for fault in ("key_id", "duplicate", "unknown_field", "short_key", "never_expires", "bad_code"):
+    for fault in ("key_id", "duplicate", "unknown_field", "short_key", "never_expires", "bad_code", "moved"):
         document = json.loads(signed.document)
         entry = document["bodies"][0]
         if fault == "key_id":
@@ -349,6 +353,8 @@ def directory_vectors(report: dict[str, Any]) -> dict[str, Any]:
             entry["public_key"] = base64.b64encode(bytes(32)).decode()
         elif fault == "never_expires":
             document["expires_at"] = document["issued_at"]
+        elif fault == "moved":  # an institution-level body claimed for another province
+            entry.update(level="institution", institution="tehran-central", province="qom")
         else:
             entry["body"] = "<script>"
         bad = crypto.sign_document("directory", json.dumps(document).encode(), root_seed)

@@ -61,7 +61,7 @@ export async function verifyDirectory(signed, pinnedRootPublic, { now, minSerial
   const document = await verifyDocument(signed, "directory", pinnedRootPublic);
   try {
     const directory = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(document));
-    check(keysAre(directory, ["serial", "issued_at", "expires_at", "bodies", "policy"], ["serial", "issued_at", "expires_at", "bodies"]));
+    check(keysAre(directory, ["serial", "issued_at", "expires_at", "bodies", "policy", "institutions"], ["serial", "issued_at", "expires_at", "bodies"]));
     check(Number.isSafeInteger(directory.serial) && directory.serial >= minSerial && directory.serial >= 1);
     const issued = instant(directory.issued_at);
     const expires = instant(directory.expires_at);
@@ -69,6 +69,17 @@ export async function verifyDirectory(signed, pinnedRootPublic, { now, minSerial
     check(Array.isArray(directory.bodies) && directory.bodies.length <= 10000);
     for (const entry of directory.bodies) await checkEntry(entry);
     check(new Set(directory.bodies.map((e) => e.body)).size === directory.bodies.length);
+    const institutions = directory.institutions ?? [];
+    check(Array.isArray(institutions) && institutions.length <= 10000);
+    const provinces = new Map();
+    for (const inst of institutions) {
+      check(keysAre(inst, ["code", "province"], ["code", "province"]) && CODE.test(inst.code) && CODE.test(inst.province));
+      check(!provinces.has(inst.code));
+      provinces.set(inst.code, inst.province);
+    }
+    for (const entry of directory.bodies) {
+      if (entry.institution !== null && provinces.size > 0) check(provinces.get(entry.institution) === entry.province);
+    }
     const policy = directory.policy ?? null;
     check(policy === null || (keysAre(policy, ["version", "sha256"], ["version", "sha256"]) &&
       typeof policy.version === "string" && [...policy.version].length <= 64 && fromBase64(policy.sha256).length === 32));

@@ -181,6 +181,14 @@ def upgrade() -> None:
             "substr(received_hour, 15) = '30:00.000000'",
             name=op.f("ck_reports_received_hour_on_the_hour_sqlite"),
         ).ddl_if(dialect="sqlite"),
+        sa.CheckConstraint(
+            "substr(id::text, 15, 1) = '4' AND substr(id::text, 20, 1) IN ('8', '9', 'a', 'b')",
+            name=op.f("ck_reports_id_is_random_uuid_postgresql"),
+        ).ddl_if(dialect="postgresql"),
+        sa.CheckConstraint(
+            "substr(id, 13, 1) = '4' AND substr(id, 17, 1) IN ('8', '9', 'a', 'b')",
+            name=op.f("ck_reports_id_is_random_uuid_sqlite"),
+        ).ddl_if(dialect="sqlite"),
         sa.ForeignKeyConstraint(
             ["institution_id"], ["institutions.id"], name=op.f("fk_reports_institution_id_institutions")
         ),

@@ -52,13 +52,7 @@ def create_root(
 ) -> None:
     """Create the offline root signing key; prints the public key that clients pin."""
     seed = crypto.new_seed()
-    try:
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        console.print(f"[red]{out} exists; refusing to overwrite a root key.[/red]")
-        raise typer.Exit(2) from None
-    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-        handle.write(seed.hex() + "\n")
+    _write_new(out, (seed.hex() + "\n").encode("ascii"), mode=0o600)
     public = crypto.root_public_key(seed)
     console.print(f"Root key written to {out} (keep it offline).")
     typer.echo(f"root public key: {public.hex()}")
@@ -103,14 +97,15 @@ def sign_policy(
     typer.echo(f'directory "policy": {msgspec.json.encode(reference).decode()}')
 
 
-def _write_new(path: Path, data: bytes) -> None:
-    # Signed files are evidence of a ceremony: never overwrite one silently.
+def _write_new(path: Path, data: bytes, mode: int = 0o644) -> None:
+    # Keys and signed files are the products of a ceremony: never overwrite one silently.
     try:
-        with path.open("xb") as handle:
-            handle.write(data)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
         console.print(f"[red]{path} exists; refusing to overwrite it.[/red]")
         raise typer.Exit(2) from None
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
 
 
 @keys_cli.command("verify-directory")

@@ -187,6 +187,37 @@ def attachment_key(keys: ReportKeys, context: bytes, attachment_id: str) -> byte
     return hkdf(keys.content_key, "seda/v1/report/attachment", context, uuid_bytes(attachment_id))
 
 
+def new_report_keys(*, with_identity: bool, random_bytes: Callable[[int], bytes] = os.urandom) -> ReportKeys:
+    """Fresh keys for one report (a content key, and an identity key if it will be signed)."""
+    return ReportKeys(
+        content_key=random_bytes(KEY_BYTES),
+        identity_key=random_bytes(KEY_BYTES) if with_identity else None,
+    )
+
+
+def report_context(
+    *,
+    report_id: str,
+    routing: RoutingMetadata,
+    recipients: list[bytes],
+    reporter_public_key: bytes | None,
+    with_identity: bool,
+) -> bytes:
+    """The context (§3.1) a report sealed with these facts will have, before sealing it:
+    attachments are sealed first, under keys derived from it."""
+    draft = ReportEnvelope(
+        version=PROTOCOL_VERSION,
+        suite=SUITE_XWING_SHA256_AES256GCM,
+        report_id=str(uuid.UUID(report_id)),
+        routing=routing,
+        reporter_key=reporter_public_key,
+        recipients=[RecipientWrap(key_id=key_id(public), wrapped=b"\x00") for public in recipients],
+        payload=b"\x00" * 16,
+        identity=b"\x00" * 16 if with_identity else None,
+    )
+    return draft.context()
+
+
 def seal_report(
     *,
     report_id: str,
@@ -196,19 +227,21 @@ def seal_report(
     reporter_public_key: bytes | None,
     identity: ReporterIdentity | None = None,
     identity_recipients: list[bytes] | None = None,
+    keys: ReportKeys | None = None,
     random_bytes: Callable[[int], bytes] = os.urandom,
 ) -> tuple[ReportEnvelope, ReportKeys]:
     """Seal a report to the X-Wing public keys in ``recipients``.
 
     The identity, when given, is sealed under a separate key that only the keys in
-    ``identity_recipients`` (default: all recipients) receive. ``random_bytes`` is
-    replaceable only so test vectors can be reproduced. Returns the envelope and its keys
-    (for attachments sealed next). Raises ``EnvelopeFormatError`` for out-of-bounds input.
+    ``identity_recipients`` (default: all recipients) receive. ``keys`` comes from
+    ``new_report_keys`` when attachments were sealed first (their keys derive from the
+    report's, §3.4); ``random_bytes`` is replaceable only so test vectors can be reproduced.
+    Returns the envelope and its keys. Raises ``EnvelopeFormatError`` for out-of-bounds input.
     """
-    keys = ReportKeys(
-        content_key=random_bytes(KEY_BYTES),
-        identity_key=random_bytes(KEY_BYTES) if identity is not None else None,
-    )
+    if keys is None:
+        keys = new_report_keys(with_identity=identity is not None, random_bytes=random_bytes)
+    if (keys.identity_key is not None) != (identity is not None):
+        raise EnvelopeFormatError("an identity key exactly when an identity is sealed")
     payload_bytes = _encoder.encode(payload)
     identity_bytes = _encoder.encode(identity) if identity is not None else None
     if len(payload_bytes) > MAX_PAYLOAD_BYTES or (

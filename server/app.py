@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 
 from litestar import Litestar
 from litestar.di import Provide
@@ -13,20 +15,28 @@ from server import __version__
 from server.db.lifecycle import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.health.controller import HealthController
-from server.http import RequestLog, add_security_headers
+from server.http import InflightLimit, RequestLog, add_security_headers
 from server.i18n import preload as preload_catalogues
+from server.intake.controller import Intake, IntakeController
 from server.logging import configure_logging, get_logger
 from server.settings import Settings, SettingsError, settings_from_env
 
 
-def create_app(settings: Settings) -> Litestar:
-    """Build the Sedā application for ``settings``; nothing is read from the environment."""
+def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> Litestar:
+    """Build the Sedā application for ``settings``; nothing is read from the environment.
+
+    ``clock`` (aware UTC ``datetime``) is replaceable for tests of deadlines and expiry.
+    """
     configure_logging(settings)
     preload_catalogues()
     database = Database(settings.database_url)
+    intake = Intake(settings, database, clock)
     app = Litestar(
-        route_handlers=[HealthController],
-        dependencies={"db_session": Provide(database.session)},
+        route_handlers=[HealthController, IntakeController],
+        dependencies={
+            "db_session": Provide(database.session),
+            "intake": Provide(lambda: intake, use_cache=True, sync_to_thread=False),
+        },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
         on_shutdown=[database.dispose],
@@ -43,7 +53,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     # Outermost, so that requests no route matched are logged (by template) too.
-    app.asgi_handler = RequestLog(app.asgi_handler)
+    app.asgi_handler = RequestLog(InflightLimit(app.asgi_handler, settings.max_inflight))
     return app
 
 

@@ -27,8 +27,10 @@ from server.audit import ChainVerification, stored_hash_at, verify_stored_chain
 from server.db import migrate
 from server.db.engine import backend_name, is_sqlite
 from server.db.lifecycle import Database
+from server.demo.keys import DemoKeys, ensure_demo_trust
 from server.demo.provinces import PROVINCES
 from server.demo.service import DemoSummary, seed_demo
+from server.intake.trust import PublishError, publish
 from server.keys_cli import keys_cli
 from server.logging import configure_logging, logging_dictconfig
 from server.settings import Settings, SettingsError, settings_from_env
@@ -106,6 +108,11 @@ def demo() -> None:
         f"[green]{verb}[/green] {summary.provinces} provinces, "
         f"{summary.institutions} institutions, {summary.bodies} bodies."
     )
+    keys_dir = Path(settings.demo_keys_dir)
+    keys = _attempt(
+        "Publishing the demo directory", lambda: _run_async(lambda db: _demo_trust(db, keys_dir), settings)
+    )
+    console.print(f"Demo keys in {keys_dir} (demo only). Root public key: {keys.root_public.hex()}")
 
 
 async def _seed(database: Database) -> DemoSummary:
@@ -114,6 +121,46 @@ async def _seed(database: Database) -> DemoSummary:
         task = progress.add_task("Provinces", total=len(PROVINCES))
         async with database.write_session() as session:
             return await seed_demo(session, datetime.now(UTC), on_province=lambda _: progress.advance(task))
+
+
+async def _demo_trust(database: Database, keys_dir: Path) -> DemoKeys:
+    async with database.write_session() as session:
+        return await ensure_demo_trust(session, keys_dir, datetime.now(UTC))
+
+
+@cli.command("publish")
+def publish_document(
+    signed_file: Annotated[Path, typer.Argument(help="A signed directory or policy from the key ceremony.")],
+    root_public: Annotated[
+        str | None, typer.Option(help="The root public key (hex); default SEDA_ROOT_PUBLIC_KEY.")
+    ] = None,
+) -> None:
+    """Verify a signed directory or policy against the root key and publish it to clients."""
+    settings = _existing_database(_settings())
+    try:
+        root = bytes.fromhex(root_public or settings.root_public_key)
+        data = signed_file.read_bytes()
+    except (ValueError, OSError):
+        console.print("[red]Give the root public key (64 hex digits) and a readable signed file.[/red]")
+        raise typer.Exit(2) from None
+    if len(root) != 32:
+        console.print("[red]The root public key must be 64 hexadecimal digits.[/red]")
+        raise typer.Exit(2)
+
+    async def work(database: Database) -> str:
+        async with database.write_session() as session:
+            try:
+                row = await publish(session, data, root, datetime.now(UTC))
+            except PublishError as error:
+                return f"refused: {error}"
+            await session.commit()
+            return f"published {row.kind} serial {row.serial}"
+
+    outcome = _attempt("Publishing", lambda: _run_async(work, settings))
+    if outcome.startswith("refused"):
+        console.print(f"[red]{escape(outcome)}[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]{outcome}[/green]")
 
 
 @audit_cli.command("verify")

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from server.i18n import catalogue, negotiate
 from server.logging import get_logger
@@ -39,6 +41,15 @@ PROBLEMS: dict[str, Problem] = {
         405, "problem.method_not_allowed.title", "problem.method_not_allowed.detail"
     ),
     "conflict": Problem(409, "problem.conflict.title", "problem.conflict.detail"),
+    "report-id-conflict": Problem(
+        409, "problem.report_id_conflict.title", "problem.report_id_conflict.detail"
+    ),
+    "stale-directory": Problem(409, "problem.stale_directory.title", "problem.stale_directory.detail"),
+    "puzzle-failed": Problem(403, "problem.puzzle_failed.title", "problem.puzzle_failed.detail"),
+    "invalid-envelope": Problem(422, "problem.invalid_envelope.title", "problem.invalid_envelope.detail"),
+    "routing-refused": Problem(422, "problem.routing_refused.title", "problem.routing_refused.detail"),
+    "upload-incomplete": Problem(422, "problem.upload_incomplete.title", "problem.upload_incomplete.detail"),
+    "not-published": Problem(503, "problem.not_published.title", "problem.not_published.detail"),
     "payload-too-large": Problem(413, "problem.payload_too_large.title", "problem.payload_too_large.detail"),
     "unsupported-media-type": Problem(
         415, "problem.unsupported_media_type.title", "problem.unsupported_media_type.detail"
@@ -58,9 +69,20 @@ class SedaError(Exception):
 
 
 class ServiceUnavailableError(SedaError):
-    """A dependency (the database) cannot be reached; the client may retry later."""
+    """A dependency (the database) cannot be reached, or the server is too busy; retry later."""
 
     code = "unavailable"
+    retry_after = 5
+
+
+class RateLimitedError(SedaError):
+    """Too many requests of this kind from this client (or from everyone); retry later."""
+
+    code = "too-many-requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("rate limited")
+        self.retry_after = retry_after
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -135,8 +157,19 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def handle_seda_error(request: Request[Any, Any, Any], exc: SedaError) -> Response[ProblemDetails]:
-    """Sedā's own errors carry their problem code."""
-    return problem_response(request, exc.code)
+    """Sedā's own errors carry their problem code (and, when it helps, a Retry-After)."""
+    response = problem_response(request, exc.code)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
+    return response
+
+
+def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    """The database refused, timed out or vanished: 503, so clients retry (nothing was
+    acknowledged, so nothing is lost)."""
+    log.warning("database_unavailable", exc_info=exc)
+    return handle_seda_error(request, ServiceUnavailableError())
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
@@ -148,6 +181,10 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
 EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
     SedaError: handle_seda_error,
+    OperationalError: handle_database_unavailable,
+    InterfaceError: handle_database_unavailable,
+    SQLAlchemyTimeoutError: handle_database_unavailable,
+    ConnectionError: handle_database_unavailable,
     Exception: handle_unexpected,
 }
 
@@ -156,6 +193,7 @@ __all__ = [
     "PROBLEMS",
     "PROBLEM_MEDIA_TYPE",
     "ProblemDetails",
+    "RateLimitedError",
     "SedaError",
     "ServiceUnavailableError",
 ]

@@ -5,10 +5,21 @@ from __future__ import annotations
 import secrets
 import time
 
+import msgspec
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
+from server.errors import PROBLEMS, ProblemDetails
+from server.i18n import DEFAULT_LANGUAGE, catalogue
 from server.logging import get_logger
 
 log = get_logger("seda.http")
@@ -74,3 +85,58 @@ class RequestLog:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+
+class InflightLimit:
+    """Answer 503 at once when this process already handles ``limit`` API requests.
+
+    A flood then costs the server a counter check, not a queue of waiting requests that
+    would time out together; clients retry after ``Retry-After`` (a receipt is only sent
+    after a commit, so a refused request lost nothing). Health checks are never refused.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.inflight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        if self.inflight >= self.limit:
+            await send_busy(send)
+            return
+        self.inflight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.inflight -= 1
+
+
+async def send_busy(send: Send) -> None:
+    body = busy_problem()
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", b"2"),
+        *((name.encode(), value.encode()) for name, value in SECURITY_HEADERS.items()),
+    ]
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 503, "headers": headers}
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)
+
+
+def busy_problem() -> bytes:
+    problem = PROBLEMS["unavailable"]
+    texts = catalogue(DEFAULT_LANGUAGE)
+    return msgspec.json.encode(
+        ProblemDetails(
+            type="urn:seda:problem:unavailable",
+            title=texts.gettext(problem.title_key),
+            status=503,
+            detail=texts.gettext(problem.detail_key),
+            code="unavailable",
+        )
+    )

@@ -34,6 +34,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Request bodies above this size are refused with 413 before they are read in full.
     max_request_bytes: int = 1_048_576
+    # The pinned root public key (hex) published documents must verify against; empty
+    # means "the key recorded when the document was published" (demo and development).
+    root_public_key: str = ""
+    # Where ``seda demo`` keeps the demo's root and body keys (never in production).
+    demo_keys_dir: str = "var/demo-keys"
+    # Client puzzles: leading zero bits of work per anonymous submission or token look-up.
+    puzzle_bits: int = 16
+    # Token look-ups per client (in memory only, never stored): burst and refill per minute.
+    lookup_burst: int = 20
+    lookup_per_minute: int = 10
+    # Failed look-ups across all clients of one process, per minute (online guessing bound).
+    failed_lookups_per_minute: int = 600
+    # API requests handled at once by one process; more are answered 503 at once.
+    max_inflight: int = 64
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -42,6 +56,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("SEDA_WORKERS must be at least 1")
         if self.max_request_bytes < 1024:
             raise SettingsError("SEDA_MAX_REQUEST_BYTES must be at least 1024")
+        if not 0 <= self.puzzle_bits <= 28:
+            raise SettingsError("SEDA_PUZZLE_BITS must be between 0 and 28")
+        if min(self.lookup_burst, self.lookup_per_minute, self.failed_lookups_per_minute) < 1:
+            raise SettingsError("SEDA_LOOKUP_* and SEDA_FAILED_LOOKUPS_PER_MINUTE must be at least 1")
+        if self.max_inflight < 1:
+            raise SettingsError("SEDA_MAX_INFLIGHT must be at least 1")
+        if self.root_public_key and not _is_hex_key(self.root_public_key):
+            raise SettingsError("SEDA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits")
         if not self.database_url.startswith(SUPPORTED_DATABASES):
             raise SettingsError(
                 "SEDA_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
@@ -51,6 +73,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/"
+
+
+def _is_hex_key(text: str) -> bool:
+    try:
+        return len(bytes.fromhex(text)) == 32
+    except ValueError:
+        return False
 
 
 def settings_from_env(environ: Mapping[str, str]) -> Settings:

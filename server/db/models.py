@@ -133,6 +133,12 @@ class Report(Base):
     retaliation: Mapped[bool] = mapped_column(Boolean, default=False)
     received_hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lookup_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(64), unique=True)
+    # Which signed directory and policy the server routed this report with, and the
+    # deadlines that follow from ``received_hour`` (so they say nothing finer than it).
+    directory_serial: Mapped[int] = mapped_column(Integer, default=0)
+    policy_version: Mapped[str] = mapped_column(String(64), default="")
+    acknowledge_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @validates("id")
     def _random_id(self, _: str, value: uuid.UUID) -> uuid.UUID:
@@ -144,7 +150,11 @@ class Report(Base):
 
 
 class ReportRecipient(Base):
-    """A body that may read a report: it holds the report's content key wrapped to its key."""
+    """A body that may read a report: it holds the report's content key wrapped to its key.
+
+    ``wrapped_key`` is None while a body added later (escalation after a retaliation
+    follow-up) waits for an officer of a body that holds the report to re-wrap it.
+    """
 
     __tablename__ = "report_recipients"
     __table_args__ = hour_precision_checks("report_recipients", "added_hour")
@@ -155,7 +165,7 @@ class ReportRecipient(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), primary_key=True, index=True)
     via: Mapped[RecipientVia] = mapped_column(vocabulary(RecipientVia))
     reason: Mapped[str] = mapped_column(String(60))
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     added_hour: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @validates("added_hour")
@@ -218,3 +228,112 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+
+
+class MessageAuthor(StrEnum):
+    """Who posted a sealed message: the reporter (with the token) or a body's officer."""
+
+    REPORTER = "reporter"
+    BODY = "body"
+
+
+class Message(Base):
+    """A sealed message about a report (crypto.SealedMessage): a reply, follow-up or note.
+
+    ``id`` is the client-made message id (so a retried post is stored once); ``seq`` counts
+    within the report, like ``StatusEvent.seq``, and the time is kept to the hour.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("report_id", "seq"),
+        *hour_precision_checks("messages", "at_hour"),
+        *random_uuid_checks("id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(SmallInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    author: Mapped[MessageAuthor] = mapped_column(vocabulary(MessageAuthor))
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    at_hour: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @validates("id")
+    def _random_id(self, _: str, value: uuid.UUID) -> uuid.UUID:
+        return require_random_uuid(value)
+
+    @validates("at_hour")
+    def _coarse_time(self, _: str, value: datetime) -> datetime:
+        return require_hour_precision(value)
+
+
+class Upload(Base):
+    """A sealed attachment stream being uploaded in chunks (docs/PROTOCOL.md §3.4).
+
+    It belongs to no report until a submission that lists it commits; uploads never bound
+    are purged. ``id`` is the client-made attachment id.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (*hour_precision_checks("uploads", "created_hour"), *random_uuid_checks("id"))
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    chunks: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    created_hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    @validates("id")
+    def _random_id(self, _: str, value: uuid.UUID) -> uuid.UUID:
+        return require_random_uuid(value)
+
+    @validates("created_hour")
+    def _coarse_time(self, _: str, value: datetime) -> datetime:
+        return require_hour_precision(value)
+
+
+class UploadChunk(Base):
+    """One sealed chunk of an upload, as the client sent it."""
+
+    __tablename__ = "upload_chunks"
+
+    upload_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PublishedDocument(Base):
+    """A signed key directory or routing policy the server hands to clients (PROTOCOL.md §7).
+
+    Checked against the root public key when published; the newest of each kind is served.
+    """
+
+    __tablename__ = "published_documents"
+    __table_args__ = (UniqueConstraint("kind", "serial"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    serial: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+    root_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ServerSecret(Base):
+    """A random secret shared by every server process (the client-puzzle key).
+
+    Not report data: it only lets the servers check puzzles they issued.
+    """
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary(32))

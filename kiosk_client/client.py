@@ -1,0 +1,392 @@
+"""The Python client of the intake API: used by the kiosk, the ``seda report`` CLI, tests and
+benchmarks.
+
+Everything secret happens here, on the reporter's side: the token is made and stretched,
+the recipients are decided with ``routing`` from a directory verified against the pinned
+root key, and the report is sealed with ``crypto``. The server gets ciphertext, routing
+metadata, a lookup verifier, and (for status) the lookup secret — never the token.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+import crypto
+from crypto import puzzle
+from crypto.directory import decode_signed
+from kiosk_client import wire
+from routing.decide import Directory, ReportFacts, RoutingDecision, directory_from_signed, route
+from routing.policy import Policy, load_signed_policy
+from routing.vocabulary import Concern, ReportType, Urgency
+
+_T = TypeVar("_T")
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class ClientError(Exception):
+    """The server refused a request; ``code`` is its problem code (never secret data)."""
+
+    def __init__(self, code: str, status: int) -> None:
+        super().__init__(f"the server refused the request: {code} ({status})")
+        self.code = code
+        self.status = status
+
+
+class UnavailableError(ClientError):
+    """The server could not be reached or stayed busy through every retry."""
+
+
+class TrustError(Exception):
+    """The directory or policy did not verify against the pinned root key: seal nothing."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    media_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """What a reporter fills in. ``identity`` None means anonymous."""
+
+    institution: str
+    report_type: str
+    category: str
+    concerns: str
+    reporter_type: str
+    channel: str
+    text: str = field(repr=False)
+    urgency: str = "normal"
+    fields: dict[str, str] = field(default_factory=dict, repr=False)
+    identity: crypto.ReporterIdentity | None = field(default=None, repr=False)
+    attachments: list[Attachment] = field(default_factory=list, repr=False)
+    reporter_choices: list[str] = field(default_factory=list)
+    language: str = "fa"
+
+
+@dataclass(frozen=True)
+class Submitted:
+    token: crypto.TrackingToken = field(repr=False)
+    receipt: wire.Receipt
+
+
+@dataclass(frozen=True)
+class Reply:
+    at_hour: datetime
+    body: str | None
+    text: str | None = field(repr=False)  # None: it did not open or authenticate (forged?)
+
+
+@dataclass(frozen=True)
+class Status:
+    view: wire.StatusView
+    replies: list[Reply]
+
+
+@dataclass(frozen=True)
+class Documents:
+    serial: int
+    directory: crypto.KeyDirectory
+    routing: Directory
+    policy: Policy
+
+    def public_key(self, body: str) -> bytes:
+        for entry in self.directory.bodies:
+            if entry.body == body:
+                return entry.public_key
+        raise TrustError("a recipient is not in the signed directory")
+
+
+class SedaClient:
+    """A client of one Sedā server, pinned to one root public key."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        root_public: bytes,
+        *,
+        retries: int = 6,
+        backoff: float = 0.2,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.http = http
+        self.root_public = root_public
+        self.retries = retries
+        self.backoff = backoff
+        self.clock = clock
+        self.sleep = sleep
+        self.min_serial = 1
+        self._documents: Documents | None = None
+
+    # -- transport ---------------------------------------------------------------------
+    def _call(
+        self, method: str, path: str, *, json: Any = None, content: bytes | None = None
+    ) -> httpx.Response:
+        """One request, retried on network failures, 429 and 5xx; the same body each time,
+        which is safe because every write is idempotent by a client-made id."""
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.http.request(
+                    method,
+                    path,
+                    content=content
+                    if content is not None
+                    else (msgspec.json.encode(json) if json is not None else None),
+                    headers={
+                        "content-type": "application/octet-stream"
+                        if content is not None
+                        else "application/json"
+                    },
+                )
+            except httpx.TransportError:
+                response = None
+            if response is not None and response.status_code < 500 and response.status_code != 429:
+                if response.status_code >= 400:
+                    problem = _problem(response)
+                    raise ClientError(problem.code, response.status_code)
+                return response
+            if attempt == self.retries:
+                break
+            self.sleep(_retry_delay(response, self.backoff * 2**attempt))
+        raise UnavailableError("unavailable", 503)
+
+    def _get(self, path: str, kind: type[_T]) -> _T:
+        return msgspec.json.decode(self._call("GET", path).content, type=kind)
+
+    def _post(self, path: str, body: dict[str, Any], kind: type[_T]) -> _T:
+        return msgspec.json.decode(self._call("POST", path, json=body).content, type=kind)
+
+    def _solve(self, purpose: str, subject: bytes) -> dict[str, bytes] | None:
+        challenge = self._get("/api/v1/puzzle", wire.Puzzle)
+        if challenge.bits == 0:
+            return None
+        nonce = puzzle.solve(challenge.challenge, challenge.bits, purpose, subject)
+        return {"challenge": challenge.challenge, "nonce": nonce}
+
+    # -- trust ---------------------------------------------------------------------------
+    def documents(self, *, refresh: bool = False) -> Documents:
+        """The directory and policy, verified against the pinned root key (cached)."""
+        if self._documents is not None and not refresh:
+            return self._documents
+        try:
+            directory = crypto.verify_directory(
+                decode_signed(self._call("GET", "/api/v1/directory").content),
+                self.root_public,
+                now=self.clock(),
+                min_serial=self.min_serial,
+            )
+            policy = load_signed_policy(
+                decode_signed(self._call("GET", "/api/v1/policy").content), self.root_public, directory.policy
+            )
+        except (crypto.CryptoError, Exception) as error:
+            if isinstance(error, ClientError):
+                raise
+            raise TrustError(
+                "the server's directory or policy does not verify against the pinned root key"
+            ) from None
+        self.min_serial = directory.serial  # never accept an older one again
+        self._documents = Documents(directory.serial, directory, directory_from_signed(directory), policy)
+        return self._documents
+
+    # -- submitting ----------------------------------------------------------------------
+    def submit(self, draft: ReportDraft) -> Submitted:
+        """Seal and submit a report; returns its token (show it to the reporter) and receipt.
+
+        If the server's directory changed meanwhile, starts again with the new one.
+        """
+        token = crypto.new_token()
+        secrets = crypto.derive_from_token(token)
+        for _ in range(3):
+            try:
+                return Submitted(token, self._submit_once(draft, secrets))
+            except ClientError as error:
+                if error.code != "stale-directory":
+                    raise
+                self.documents(refresh=True)
+        raise UnavailableError("stale-directory", 409)
+
+    def decide(self, draft: ReportDraft) -> RoutingDecision:
+        docs = self.documents()
+        facts = ReportFacts(
+            institution=draft.institution,
+            report_type=ReportType(draft.report_type),
+            category=draft.category,
+            concerns=Concern(draft.concerns),
+            urgency=Urgency(draft.urgency),
+            received_at=self.clock(),
+        )
+        return route(facts, docs.policy, docs.routing, draft.reporter_choices)
+
+    def _submit_once(self, draft: ReportDraft, secrets: crypto.TokenSecrets) -> wire.Receipt:
+        docs = self.documents()
+        decision = self.decide(draft)
+        publics = [docs.public_key(r.body) for r in decision.recipients]
+        with_identity = [docs.public_key(r.body) for r in decision.recipients if r.identity]
+        routing = crypto.RoutingMetadata(
+            institution=draft.institution,
+            report_type=draft.report_type,
+            category=draft.category,
+            concerns=draft.concerns,
+            reporter_type=draft.reporter_type,
+            channel=draft.channel,
+            urgency=draft.urgency,
+        )
+        report_id = str(uuid.uuid4())
+        reporter_public = secrets.reporter_public_key
+        keys = crypto.new_report_keys(with_identity=draft.identity is not None)
+        context = crypto.report_context(
+            report_id=report_id,
+            routing=routing,
+            recipients=publics,
+            reporter_public_key=reporter_public,
+            with_identity=draft.identity is not None,
+        )
+        refs = [self._upload(keys, context, attachment) for attachment in draft.attachments]
+        payload = crypto.ReportPayload(
+            text=draft.text,
+            fields=draft.fields,
+            attachments=refs,
+            language=draft.language,
+            thread_key=secrets.thread_key,
+        )
+        envelope, _ = crypto.seal_report(
+            report_id=report_id,
+            routing=routing,
+            payload=payload,
+            recipients=publics,
+            reporter_public_key=reporter_public,
+            identity=draft.identity,
+            identity_recipients=with_identity,
+            keys=keys,
+        )
+        body = {
+            "envelope": envelope,
+            "directory_serial": docs.serial,
+            "reporter_choices": draft.reporter_choices,
+            "lookup_verifier": crypto.lookup_verifier(secrets.lookup_secret),
+            "attachments": [ref.attachment_id for ref in refs],
+            "puzzle": self._solve("submit", uuid.UUID(report_id).bytes),
+        }
+        return self._post("/api/v1/reports", body, wire.Receipt)
+
+    def _upload(
+        self, keys: crypto.ReportKeys, context: bytes, attachment: Attachment
+    ) -> crypto.AttachmentRef:
+        attachment_id = str(uuid.uuid4())
+        chunks = crypto.seal_chunks(crypto.attachment_key(keys, context, attachment_id), attachment.data)
+        digest = crypto.stream_digest(chunks)
+        start = {
+            "attachment_id": attachment_id,
+            "chunks": len(chunks),
+            "sha256": digest,
+            "puzzle": self._solve("upload", uuid.UUID(attachment_id).bytes),
+        }
+        state = self._post("/api/v1/uploads", start, wire.UploadState)
+        self.resume_upload(state, chunks)
+        return crypto.AttachmentRef(
+            attachment_id=attachment_id,
+            name=attachment.name,
+            media_type=attachment.media_type,
+            size=len(attachment.data),
+            chunks=len(chunks),
+            sha256=digest,
+        )
+
+    def resume_upload(self, state: wire.UploadState, chunks: list[bytes]) -> None:
+        """Send the chunks the server does not hold yet (after an interruption too)."""
+        held = set(state.received)
+        for position, chunk in enumerate(chunks):
+            if position not in held:
+                self._call("PUT", f"/api/v1/uploads/{state.attachment_id}/chunks/{position}", content=chunk)
+
+    # -- tracking ------------------------------------------------------------------------
+    def _lookup_body(self, secrets: crypto.TokenSecrets) -> dict[str, Any]:
+        verifier = crypto.lookup_verifier(secrets.lookup_secret)
+        return {"lookup_secret": secrets.lookup_secret, "puzzle": self._solve("lookup", verifier)}
+
+    def status(self, token: crypto.TrackingToken | str) -> Status:
+        """Status, deadlines and replies (opened and authenticated on this device)."""
+        secrets = crypto.derive_from_token(_parse(token))
+        view = self._post("/api/v1/status", self._lookup_body(secrets), wire.StatusView)
+        replies = [
+            Reply(item.at_hour, item.body, _open_reply(item.message, secrets, view.report_id))
+            for item in view.replies
+        ]
+        return Status(view, replies)
+
+    def follow_up(
+        self, token: crypto.TrackingToken | str, text: str, *, retaliation: bool = False
+    ) -> wire.FollowUpReceipt:
+        """Send a follow-up to the report's bodies; with ``retaliation`` also to the bodies
+        the policy adds for retaliation (the server checks the same decision)."""
+        secrets = crypto.derive_from_token(_parse(token))
+        view = self._post("/api/v1/status", self._lookup_body(secrets), wire.StatusView)
+        docs = self.documents()
+        bodies = {item.body for item in view.recipients}
+        if retaliation and not view.retaliation:
+            facts = ReportFacts(
+                institution=view.routing.institution,
+                report_type=ReportType(view.routing.report_type),
+                category=view.routing.category,
+                concerns=Concern(view.routing.concerns),
+                urgency=Urgency(view.routing.urgency),
+                received_at=view.received_hour,
+                retaliation=True,
+            )
+            bodies |= {r.body for r in route(facts, docs.policy, docs.routing).recipients}
+        message = crypto.seal_message(
+            kind="follow-up",
+            report_id=view.report_id,
+            message_id=str(uuid.uuid4()),
+            body=crypto.MessageBody(text=text, fields={"retaliation": "yes"} if retaliation else {}),
+            recipients=[docs.public_key(body) for body in sorted(bodies)],
+            thread_key=secrets.thread_key,
+        )
+        body = {
+            **self._lookup_body(secrets),
+            "message": message,
+            "directory_serial": docs.serial,
+            "retaliation": retaliation,
+        }
+        return self._post("/api/v1/follow-ups", body, wire.FollowUpReceipt)
+
+
+def _parse(token: crypto.TrackingToken | str) -> crypto.TrackingToken:
+    return token if isinstance(token, crypto.TrackingToken) else crypto.parse_token(token)
+
+
+def _open_reply(message: crypto.SealedMessage, secrets: crypto.TokenSecrets, report_id: str) -> str | None:
+    if message.kind != "reply" or message.report_id != report_id:
+        return None
+    try:
+        return crypto.open_message(message, secrets.reporter_seed, secrets.thread_key).text
+    except crypto.OpenError:
+        return None
+
+
+def _problem(response: httpx.Response) -> wire.Problem:
+    try:
+        return msgspec.json.decode(response.content, type=wire.Problem)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return wire.Problem(code="unknown", status=response.status_code)
+
+
+def _retry_delay(response: httpx.Response | None, fallback: float) -> float:
+    if response is not None:
+        try:
+            return min(30.0, float(response.headers.get("retry-after", "")))
+        except ValueError:
+            pass
+    return min(30.0, fallback) * (0.5 + int.from_bytes(os.urandom(1), "big") / 255)

@@ -1,0 +1,190 @@
+"""The public intake API (``/api/v1``): documents, puzzles, reports, status, follow-ups, uploads.
+
+Thin handlers: each checks the puzzle or limit that guards it and calls one service function.
+Secrets travel only in request bodies (never in a URL, which proxies and logs keep).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import crypto
+from server.db.lifecycle import Database
+from server.db.models import Report, Upload
+from server.intake import service, tracking, uploads
+from server.intake.abuse import LookupLimits, PuzzleChallenge, Puzzles, PuzzleSolution
+from server.intake.schemas import (
+    MAX_CHUNK_BYTES,
+    FollowUpReceipt,
+    FollowUpRequest,
+    LookupRequest,
+    Receipt,
+    StatusView,
+    Submission,
+    UploadStart,
+    UploadState,
+)
+from server.intake.trust import Trusted, TrustStore
+from server.settings import Settings
+
+
+class Intake:
+    """The per-process intake state: trusted documents, puzzles, limits, the clock."""
+
+    def __init__(
+        self, settings: Settings, database: Database, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        pinned = bytes.fromhex(settings.root_public_key) if settings.root_public_key else None
+        self.database = database
+        self.trust = TrustStore(pinned)
+        self.puzzles = Puzzles(settings.puzzle_bits, database.sessions)
+        self.limits = LookupLimits(
+            settings.lookup_burst, settings.lookup_per_minute, settings.failed_lookups_per_minute
+        )
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    async def trusted(self, session: AsyncSession) -> Trusted:
+        return await self.trust.current(session, self.clock())
+
+    async def admit_lookup(
+        self, request: Request[Any, Any, Any], secret: bytes, solution: PuzzleSolution | None
+    ) -> None:
+        """Before a token look-up: the limits, then the puzzle (bound to this guess)."""
+        self.limits.admit(request.client.host if request.client else "unknown")
+        await self.puzzles.check(solution, "lookup", crypto.lookup_verifier(secret))
+
+    async def find(self, session: AsyncSession, secret: bytes) -> Report:
+        """The report of a lookup secret; a miss is 404 and counts as a failed guess."""
+        report = await service.report_by_secret(session, secret)
+        if report is None:
+            self.limits.failed()
+            raise service.NotFoundError
+        return report
+
+
+def _document(data: bytes) -> Response[bytes]:
+    return Response(
+        content=data,
+        media_type="application/json",
+        headers={"cache-control": "no-cache", "etag": f'"{crypto.encoding.sha256("etag", data).hex()[:32]}"'},
+    )
+
+
+class IntakeController(Controller):
+    path = "/api/v1"
+    tags = ("intake",)
+
+    @get("/directory", summary="The signed key directory", description="PROTOCOL.md §7; verify before use.")
+    async def directory(
+        self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        return _document((await intake.trusted(db_session)).directory_signed)
+
+    @get("/policy", summary="The signed routing policy", description="Named by the directory.")
+    async def policy(
+        self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
+    ) -> Response[bytes]:
+        return _document((await intake.trusted(db_session)).policy_signed)
+
+    @get(
+        "/puzzle",
+        summary="A client puzzle",
+        description="PROTOCOL.md §11: solve before a submission or look-up.",
+    )
+    async def puzzle(self, intake: NamedDependency[Intake]) -> PuzzleChallenge:
+        return await intake.puzzles.issue()
+
+    @post(
+        "/reports",
+        summary="Submit a sealed report",
+        status_code=HTTP_201_CREATED,
+        description="Idempotent by report id: the same envelope again returns the same receipt (200).",
+    )
+    async def submit(self, intake: NamedDependency[Intake], data: JSONBody[Submission]) -> Response[Receipt]:
+        envelope_id = uuid.UUID(data.envelope.report_id)
+        await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
+        async with intake.database.write_session() as session:
+            trusted = await intake.trusted(session)
+            stored_before = await session.get(Report, envelope_id) is not None
+            receipt = await service.submit(session, trusted, data, intake.clock())
+        return Response(receipt, status_code=HTTP_200_OK if stored_before else HTTP_201_CREATED)
+
+    @post(
+        "/status",
+        summary="Status by lookup secret",
+        status_code=HTTP_200_OK,
+        description="The lookup secret is derived from the token on the client; the token never comes here.",
+    )
+    async def status(
+        self,
+        intake: NamedDependency[Intake],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
+        data: JSONBody[LookupRequest],
+    ) -> StatusView:
+        await intake.admit_lookup(request, data.lookup_secret, data.puzzle)
+        report = await intake.find(db_session, data.lookup_secret)
+        return await tracking.status_view(db_session, await intake.trusted(db_session), report)
+
+    @post(
+        "/follow-ups",
+        summary="A reporter's sealed follow-up",
+        status_code=HTTP_201_CREATED,
+        description="With retaliation=true the case is marked and escalated per the routing policy.",
+    )
+    async def follow_up(
+        self,
+        intake: NamedDependency[Intake],
+        request: Request[Any, Any, Any],
+        data: JSONBody[FollowUpRequest],
+    ) -> FollowUpReceipt:
+        await intake.admit_lookup(request, data.lookup_secret, data.puzzle)
+        async with intake.database.write_session() as session:
+            report = await intake.find(session, data.lookup_secret)
+            trusted = await intake.trusted(session)
+            return await service.follow_up(session, trusted, report, data, intake.clock())
+
+    @post("/uploads", summary="Announce a sealed attachment upload", status_code=HTTP_201_CREATED)
+    async def start_upload(
+        self, intake: NamedDependency[Intake], data: JSONBody[UploadStart]
+    ) -> Response[UploadState]:
+        await intake.puzzles.check(data.puzzle, "upload", uuid.UUID(data.attachment_id).bytes)
+        async with intake.database.write_session() as session:
+            state, created = await uploads.start(session, data, intake.clock())
+        return Response(state, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @get("/uploads/{attachment_id:uuid}", summary="Which chunks of an upload the server holds")
+    async def upload_state(
+        self, db_session: NamedDependency[AsyncSession], attachment_id: FromPath[uuid.UUID]
+    ) -> UploadState:
+        upload = await db_session.get(Upload, attachment_id)
+        if upload is None:
+            raise service.NotFoundError
+        return await uploads.state(db_session, upload)
+
+    @put(
+        "/uploads/{attachment_id:uuid}/chunks/{position:int}",
+        summary="Upload one sealed chunk",
+        status_code=HTTP_204_NO_CONTENT,
+        request_max_body_size=MAX_CHUNK_BYTES,
+    )
+    async def put_chunk(
+        self,
+        intake: NamedDependency[Intake],
+        attachment_id: FromPath[uuid.UUID],
+        position: FromPath[int],
+        request: Request[Any, Any, Any],
+    ) -> None:
+        # The raw body is the sealed chunk (application/octet-stream), read up to the limit.
+        data = await request.body()
+        async with intake.database.write_session() as session:
+            await uploads.put_chunk(session, attachment_id, position, data)

@@ -1,0 +1,122 @@
+"""The intake API's wire structs (strict: unknown fields refused, every size bounded).
+
+Bytes travel as standard base64. The Python client (``kiosk_client``) keeps its own
+tolerant copies of the answers, so an older kiosk can read a newer server.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from crypto import ReportEnvelope, RoutingMetadata, SealedMessage
+from crypto.envelope import Code, UUIDText
+from server.intake.abuse import PuzzleSolution
+
+MAX_ATTACHMENTS = 8
+MAX_UPLOAD_CHUNKS = 160  # 10 MiB in 64 KiB chunks
+MAX_CHUNK_BYTES = 64 * 1024 + 16  # a sealed chunk: plaintext piece and GCM tag
+
+Bytes32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
+
+
+class Submission(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A sealed report. ``reporter_choices`` are the bodies the reporter added (Art. 114);
+    ``lookup_verifier`` is H(lookup secret) when the report has a tracking token."""
+
+    envelope: ReportEnvelope
+    directory_serial: Annotated[int, msgspec.Meta(ge=1)]
+    reporter_choices: Annotated[list[Code], msgspec.Meta(max_length=8)] = []
+    lookup_verifier: Bytes32 | None = None
+    attachments: Annotated[list[UUIDText], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
+    puzzle: PuzzleSolution | None = None
+
+
+class Receipt(msgspec.Struct, frozen=True):
+    """Sent only after the report is durably stored; the same for a repeated submission."""
+
+    report_id: str
+    envelope_sha256: bytes
+    received_hour: datetime
+    acknowledge_by: datetime | None
+    feedback_by: datetime | None
+    recipients: list[str]
+
+
+class LookupRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A status look-up: the lookup secret derived from the token (never the token)."""
+
+    lookup_secret: Bytes32
+    puzzle: PuzzleSolution | None = None
+
+
+class HistoryItem(msgspec.Struct, frozen=True):
+    status: str
+    at_hour: datetime
+    body: str | None
+
+
+class RecipientItem(msgspec.Struct, frozen=True):
+    body: str
+    via: str
+    reason: str
+    awaiting_key: bool
+
+
+class ReplyItem(msgspec.Struct, frozen=True):
+    """A sealed reply: only the reporter (with the token) can open and authenticate it."""
+
+    message: SealedMessage
+    body: str | None
+    at_hour: datetime
+
+
+class StatusView(msgspec.Struct, frozen=True):
+    report_id: str
+    routing: RoutingMetadata
+    status: str
+    retaliation: bool
+    received_hour: datetime
+    acknowledge_by: datetime | None
+    feedback_by: datetime | None
+    history: list[HistoryItem]
+    recipients: list[RecipientItem]
+    replies: list[ReplyItem]
+
+
+class FollowUpRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A reporter's follow-up, sealed to the report's bodies (and, with ``retaliation``, to
+    the bodies the routing policy adds for retaliation)."""
+
+    lookup_secret: Bytes32
+    message: SealedMessage
+    directory_serial: Annotated[int, msgspec.Meta(ge=1)]
+    retaliation: bool = False
+    puzzle: PuzzleSolution | None = None
+
+
+class FollowUpReceipt(msgspec.Struct, frozen=True):
+    message_id: str
+    at_hour: datetime
+    retaliation: bool
+    added_bodies: list[str]
+
+
+class UploadStart(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Announce a sealed attachment stream: its chunk count and stream digest (§3.4)."""
+
+    attachment_id: UUIDText
+    chunks: Annotated[int, msgspec.Meta(ge=1, le=MAX_UPLOAD_CHUNKS)]
+    sha256: Bytes32
+    puzzle: PuzzleSolution | None = None
+
+
+class UploadState(msgspec.Struct, frozen=True):
+    """Which chunks the server holds (to resume), and whether a report took the upload."""
+
+    attachment_id: str
+    chunks: int
+    received: list[int]
+    bound: bool

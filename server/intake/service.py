@@ -1,0 +1,329 @@
+"""Intake: store sealed reports exactly once, and answer the holders of tracking tokens.
+
+Every write runs in a ``Database.write_session`` and commits before the caller answers, so a
+receipt always means "durably stored". Nothing here sees plaintext: the server reads only
+the routing metadata, key ids and sizes, and re-runs ``routing`` to check that a client
+sealed the report to exactly the bodies the signed policy requires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import crypto
+from crypto.envelope import encode_envelope
+from routing.decide import ReportFacts, RoutingDecision, route
+from routing.errors import RoutingError
+from routing.taxonomy import CATEGORY_CODES
+from routing.vocabulary import Channel, Concern, ReporterType, ReportStatus, ReportType, Urgency
+from server.db.models import (
+    Message,
+    MessageAuthor,
+    Report,
+    ReportRecipient,
+    StatusEvent,
+    Upload,
+    UploadChunk,
+)
+from server.db.types import round_down_to_hour
+from server.errors import SedaError
+from server.intake.schemas import (
+    FollowUpReceipt,
+    FollowUpRequest,
+    Receipt,
+    Submission,
+)
+from server.intake.trust import Trusted
+
+_message_encoder = msgspec.json.Encoder()
+
+
+class InvalidEnvelopeError(SedaError):
+    code = "invalid-envelope"
+
+
+class RoutingRefusedError(SedaError):
+    code = "routing-refused"
+
+
+class StaleDirectoryError(SedaError):
+    code = "stale-directory"
+
+
+class ReportIdConflictError(SedaError):
+    code = "report-id-conflict"
+
+
+class UploadIncompleteError(SedaError):
+    code = "upload-incomplete"
+
+
+class NotFoundError(SedaError):
+    code = "not-found"
+
+
+class ConflictError(SedaError):
+    code = "conflict"
+
+
+def facts_of(routing: crypto.RoutingMetadata, received_at: datetime, *, retaliation: bool) -> ReportFacts:
+    """The routing facts of an envelope; ``InvalidEnvelopeError`` for codes routing lacks."""
+    try:
+        ReporterType(routing.reporter_type)
+        Channel(routing.channel)
+        facts = ReportFacts(
+            institution=routing.institution,
+            report_type=ReportType(routing.report_type),
+            category=routing.category,
+            concerns=Concern(routing.concerns),
+            urgency=Urgency(routing.urgency),
+            received_at=received_at,
+            retaliation=retaliation,
+        )
+    except ValueError:
+        raise InvalidEnvelopeError from None
+    if facts.category not in CATEGORY_CODES:
+        raise InvalidEnvelopeError
+    return facts
+
+
+def decide(trusted: Trusted, facts: ReportFacts, choices: list[str]) -> RoutingDecision:
+    try:
+        return route(facts, trusted.policy, trusted.routing, choices)
+    except RoutingError:
+        raise RoutingRefusedError from None
+
+
+def expected_key_ids(trusted: Trusted, bodies: list[str]) -> set[bytes]:
+    return {trusted.key_ids[body] for body in bodies if body in trusted.key_ids}
+
+
+def _receipt(report: Report, recipients: list[str]) -> Receipt:
+    return Receipt(
+        report_id=str(report.id),
+        envelope_sha256=report.envelope_sha256,
+        received_hour=report.received_hour,
+        acknowledge_by=report.acknowledge_by,
+        feedback_by=report.feedback_by,
+        recipients=sorted(recipients),
+    )
+
+
+async def existing_receipt(
+    session: AsyncSession, trusted: Trusted, report_id: uuid.UUID, digest: bytes
+) -> Receipt | None:
+    """The receipt of an already stored report with this id (None if there is none);
+    ``ReportIdConflictError`` if the id holds a different envelope."""
+    report = await session.get(Report, report_id)
+    if report is None:
+        return None
+    if report.envelope_sha256 != digest:
+        raise ReportIdConflictError
+    return _receipt(report, await _recipient_codes(session, trusted, report_id))
+
+
+async def submit(session: AsyncSession, trusted: Trusted, submission: Submission, now: datetime) -> Receipt:
+    """Check and store one sealed report; commits. Raises a ``SedaError`` and stores
+    nothing when the envelope, its routing, or its attachments do not hold."""
+    envelope = submission.envelope
+    report_id = uuid.UUID(envelope.report_id)
+    encoded = encode_envelope(envelope)
+    digest = hashlib.sha256(encoded).digest()
+    replay = await existing_receipt(session, trusted, report_id, digest)
+    if replay is not None:
+        return replay
+    if submission.directory_serial != trusted.serial:
+        raise StaleDirectoryError
+    if (envelope.reporter_key is None) != (submission.lookup_verifier is None):
+        raise InvalidEnvelopeError  # a token gives both a reply key and a lookup verifier
+    hour = round_down_to_hour(now)
+    facts = facts_of(envelope.routing, hour, retaliation=False)
+    decision = decide(trusted, facts, list(submission.reporter_choices))
+    wraps = {wrap.key_id: wrap.wrapped for wrap in envelope.recipients}
+    routed = [recipient.body for recipient in decision.recipients]
+    if len(wraps) != len(envelope.recipients) or set(wraps) != expected_key_ids(trusted, routed):
+        raise RoutingRefusedError
+    uploads = await _complete_uploads(session, submission.attachments)
+    report = Report(
+        id=report_id,
+        protocol_version=envelope.version,
+        envelope=encoded,
+        envelope_sha256=digest,
+        institution_id=trusted.institution_ids[facts.institution],
+        report_type=facts.report_type,
+        category=facts.category,
+        concerns=facts.concerns.value,
+        reporter_type=ReporterType(envelope.routing.reporter_type),
+        channel=Channel(envelope.routing.channel),
+        urgency=facts.urgency,
+        status=ReportStatus.RECEIVED,
+        retaliation=False,
+        received_hour=hour,
+        lookup_verifier=submission.lookup_verifier,
+        directory_serial=trusted.serial,
+        policy_version=decision.policy_version,
+        acknowledge_by=decision.acknowledge_by,
+        feedback_by=decision.feedback_by,
+    )
+    session.add(report)
+    await session.flush()
+    session.add_all(
+        ReportRecipient(
+            report_id=report_id,
+            body_id=trusted.body_ids[recipient.body],
+            via=recipient.via,
+            reason=recipient.reason,
+            wrapped_key=wraps[trusted.key_ids[recipient.body]],
+            added_hour=hour,
+        )
+        for recipient in decision.recipients
+    )
+    session.add(StatusEvent(report_id=report_id, seq=1, status=ReportStatus.RECEIVED, at_hour=hour))
+    for upload in uploads:
+        upload.report_id = report_id
+    try:
+        await session.commit()
+    except IntegrityError:
+        # The same id was stored meanwhile (PostgreSQL, concurrent retries): answer as a replay.
+        await session.rollback()
+        replay = await existing_receipt(session, trusted, report_id, digest)
+        if replay is None:
+            raise
+        return replay
+    return _receipt(report, routed)
+
+
+async def _complete_uploads(session: AsyncSession, attachment_ids: list[str]) -> list[Upload]:
+    if len(set(attachment_ids)) != len(attachment_ids):
+        raise UploadIncompleteError
+    uploads: list[Upload] = []
+    for attachment_id in attachment_ids:
+        upload = await session.get(Upload, uuid.UUID(attachment_id))
+        if upload is None or upload.report_id is not None:
+            raise UploadIncompleteError
+        chunks = list(
+            await session.scalars(
+                select(UploadChunk.data)
+                .where(UploadChunk.upload_id == upload.id)
+                .order_by(UploadChunk.position)
+            )
+        )
+        if len(chunks) != upload.chunks or crypto.stream_digest(chunks) != upload.sha256:
+            raise UploadIncompleteError
+        uploads.append(upload)
+    return uploads
+
+
+async def report_by_secret(session: AsyncSession, lookup_secret: bytes) -> Report | None:
+    verifier = crypto.lookup_verifier(lookup_secret)
+    return await session.scalar(select(Report).where(Report.lookup_verifier == verifier))
+
+
+async def next_seq(
+    session: AsyncSession, model: type[Message] | type[StatusEvent], report_id: uuid.UUID
+) -> int:
+    found = await session.scalar(select(func.max(model.seq)).where(model.report_id == report_id))
+    return int(found or 0) + 1
+
+
+async def follow_up(
+    session: AsyncSession, trusted: Trusted, report: Report, request: FollowUpRequest, now: datetime
+) -> FollowUpReceipt:
+    """Store a reporter's follow-up (commits); with ``retaliation`` mark the report and add
+    the bodies routing requires for retaliation, which wait for a re-wrap of the report."""
+    message = request.message
+    if message.kind != "follow-up" or message.report_id != str(report.id):
+        raise InvalidEnvelopeError
+    message_id = uuid.UUID(message.message_id)
+    sealed = _message_encoder.encode(message)
+    digest = hashlib.sha256(sealed).digest()
+    stored = await session.get(Message, message_id)
+    if stored is not None:
+        if stored.sealed_sha256 != digest or stored.report_id != report.id:
+            raise ConflictError
+        return FollowUpReceipt(str(message_id), stored.at_hour, report.retaliation, [])
+    if request.directory_serial != trusted.serial:
+        raise StaleDirectoryError
+    hour = round_down_to_hour(now)
+    current = await _recipient_codes(session, trusted, report.id)
+    added: list[str] = []
+    if request.retaliation and not report.retaliation:
+        facts = facts_of(report_routing(report), report.received_hour, retaliation=True)
+        decision = decide(trusted, facts, [])
+        added = [r.body for r in decision.recipients if r.body not in current]
+        for recipient in decision.recipients:
+            if recipient.body in added:
+                session.add(
+                    ReportRecipient(
+                        report_id=report.id,
+                        body_id=trusted.body_ids[recipient.body],
+                        via=recipient.via,
+                        reason=recipient.reason,
+                        wrapped_key=None,
+                        added_hour=hour,
+                    )
+                )
+        report.retaliation = True
+    sealed_to = {wrap.key_id for wrap in message.recipients}
+    if len(sealed_to) != len(message.recipients) or sealed_to != expected_key_ids(trusted, current + added):
+        raise RoutingRefusedError
+    session.add(
+        Message(
+            id=message_id,
+            report_id=report.id,
+            seq=await next_seq(session, Message, report.id),
+            kind="follow-up",
+            author=MessageAuthor.REPORTER,
+            body_id=None,
+            sealed=sealed,
+            sealed_sha256=digest,
+            at_hour=hour,
+        )
+    )
+    await session.commit()
+    return FollowUpReceipt(str(message_id), hour, report.retaliation, sorted(added))
+
+
+def report_routing(report: Report) -> crypto.RoutingMetadata:
+    """The routing metadata as sealed (read back from the stored envelope)."""
+    return crypto.decode_envelope(report.envelope).routing
+
+
+async def _recipient_codes(session: AsyncSession, trusted: Trusted, report_id: uuid.UUID) -> list[str]:
+    codes = {body_id: code for code, body_id in trusted.body_ids.items()}
+    ids = await session.scalars(select(ReportRecipient.body_id).where(ReportRecipient.report_id == report_id))
+    return sorted(codes.get(body_id, f"body-{body_id}") for body_id in ids)
+
+
+async def post_reply(
+    session: AsyncSession, report_id: uuid.UUID, body_id: int, message: crypto.SealedMessage, now: datetime
+) -> None:
+    """Store an officer's sealed reply to the reporter (the console's path; commits).
+
+    The reply must be sealed to the reporter's key from the envelope; authenticity is the
+    reporter's device's check (``auth`` with the thread key), which the server cannot forge.
+    """
+    if message.kind != "reply" or message.report_id != str(report_id):
+        raise InvalidEnvelopeError
+    sealed = _message_encoder.encode(message)
+    session.add(
+        Message(
+            id=uuid.UUID(message.message_id),
+            report_id=report_id,
+            seq=await next_seq(session, Message, report_id),
+            kind="reply",
+            author=MessageAuthor.BODY,
+            body_id=body_id,
+            sealed=sealed,
+            sealed_sha256=hashlib.sha256(sealed).digest(),
+            at_hour=round_down_to_hour(now),
+        )
+    )
+    await session.commit()

@@ -1,0 +1,53 @@
+"""What a token holder sees: status history, deadlines, recipients and sealed replies."""
+
+from __future__ import annotations
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import crypto
+from server.db.models import Message, Report, ReportRecipient, StatusEvent
+from server.intake.schemas import HistoryItem, RecipientItem, ReplyItem, StatusView
+from server.intake.trust import Trusted
+
+_message_decoder = msgspec.json.Decoder(crypto.SealedMessage)
+
+
+async def status_view(session: AsyncSession, trusted: Trusted, report: Report) -> StatusView:
+    """The reporter's view of ``report``; replies only (never follow-ups or notes)."""
+    codes = {body_id: code for code, body_id in trusted.body_ids.items()}
+    events = await session.scalars(
+        select(StatusEvent).where(StatusEvent.report_id == report.id).order_by(StatusEvent.seq)
+    )
+    recipients = await session.scalars(
+        select(ReportRecipient)
+        .where(ReportRecipient.report_id == report.id)
+        .order_by(ReportRecipient.body_id)
+    )
+    replies = await session.scalars(
+        select(Message).where(Message.report_id == report.id, Message.kind == "reply").order_by(Message.seq)
+    )
+    return StatusView(
+        report_id=str(report.id),
+        routing=crypto.decode_envelope(report.envelope).routing,
+        status=report.status.value,
+        retaliation=report.retaliation,
+        received_hour=report.received_hour,
+        acknowledge_by=report.acknowledge_by,
+        feedback_by=report.feedback_by,
+        history=[
+            HistoryItem(e.status.value, e.at_hour, codes.get(e.body_id) if e.body_id else None)
+            for e in events
+        ],
+        recipients=[
+            RecipientItem(codes.get(r.body_id, ""), r.via.value, r.reason, r.wrapped_key is None)
+            for r in recipients
+        ],
+        replies=[
+            ReplyItem(
+                _message_decoder.decode(m.sealed), codes.get(m.body_id) if m.body_id else None, m.at_hour
+            )
+            for m in replies
+        ],
+    )

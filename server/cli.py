@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from kiosk_client.cli import report_cli
 from server.audit import ChainVerification, stored_hash_at, verify_stored_chain
 from server.db import migrate
 from server.db.engine import backend_name, is_sqlite
@@ -41,6 +42,7 @@ audit_cli = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True
 cli.add_typer(db_cli, name="db")
 cli.add_typer(audit_cli, name="audit")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(report_cli, name="report")
 console = Console(stderr=True)
 _T = TypeVar("_T")
 

@@ -102,7 +102,7 @@ async def _valid_directory_published(session: AsyncSession, root: bytes, now: da
 
 
 async def _publish_demo(session: AsyncSession, keys: DemoKeys, bodies: list[Body], now: datetime) -> None:
-    provinces = dict((await session.execute(select(Province.id, Province.code))).tuples().all())
+    provinces = dict((await session.execute(select(Province.id, Province.code))).all())
     institutions = list(await session.scalars(select(Institution).order_by(Institution.code)))
     institution_codes = {i.id: i.code for i in institutions}
     policy_bytes = DEFAULT_POLICY.read_bytes()

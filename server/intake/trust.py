@@ -80,8 +80,8 @@ class TrustStore:
         except crypto.CryptoError:
             raise NotPublishedError from None
         policy_row, policy = await _policy_named_by(session, directory, root)
-        bodies = dict((await session.execute(select(Body.code, Body.id))).tuples().all())
-        institutions = dict((await session.execute(select(Institution.code, Institution.id))).tuples().all())
+        bodies = dict((await session.execute(select(Body.code, Body.id))).all())
+        institutions = dict((await session.execute(select(Institution.code, Institution.id))).all())
         return Trusted(
             serial=directory.serial,
             expires_at=_instant(directory.expires_at),
@@ -98,17 +98,8 @@ class TrustStore:
 
 
 async def _newest_ids(session: AsyncSession) -> tuple[int, int] | None:
-    rows = dict(
-        (
-            await session.execute(
-                select(PublishedDocument.kind, func.max(PublishedDocument.id)).group_by(
-                    PublishedDocument.kind
-                )
-            )
-        )
-        .tuples()
-        .all()
-    )
+    newest = select(PublishedDocument.kind, func.max(PublishedDocument.id)).group_by(PublishedDocument.kind)
+    rows = dict((await session.execute(newest)).all())
     if DIRECTORY not in rows or POLICY not in rows:
         return None
     return rows[DIRECTORY], rows[POLICY]

@@ -42,7 +42,7 @@ class ClientError(Exception):
 
 
 class UnavailableError(ClientError):
-    """The server could not be reached or stayed busy through every retry."""
+    """The server could not be reached (status 0) or stayed busy (429, 5xx) through every retry."""
 
 
 class TrustError(Exception):
@@ -160,7 +160,9 @@ class SedaClient:
             if attempt == self.retries:
                 break
             self.sleep(_retry_delay(response, self.backoff * 2**attempt))
-        raise UnavailableError("unavailable", 503)
+        if response is None:
+            raise UnavailableError("unreachable", 0)
+        raise UnavailableError(_problem(response).code, response.status_code)
 
     def _get(self, path: str, kind: type[_T]) -> _T:
         return msgspec.json.decode(self._call("GET", path).content, type=kind)
@@ -230,6 +232,12 @@ class SedaClient:
         return route(facts, docs.policy, docs.routing, draft.reporter_choices)
 
     def _submit_once(self, draft: ReportDraft, secrets: crypto.TokenSecrets) -> wire.Receipt:
+        return self._post("/api/v1/reports", self.build_submission(draft, secrets), wire.Receipt)
+
+    def build_submission(
+        self, draft: ReportDraft, secrets: crypto.TokenSecrets, *, solve_puzzle: bool = True
+    ) -> dict[str, Any]:
+        """Route, upload the attachments and seal: the body of ``POST /api/v1/reports``."""
         docs = self.documents()
         decision = self.decide(draft)
         publics = [docs.public_key(r.body) for r in decision.recipients]
@@ -271,15 +279,14 @@ class SedaClient:
             identity_recipients=with_identity,
             keys=keys,
         )
-        body = {
+        return {
             "envelope": envelope,
             "directory_serial": docs.serial,
             "reporter_choices": draft.reporter_choices,
             "lookup_verifier": crypto.lookup_verifier(secrets.lookup_secret),
             "attachments": [ref.attachment_id for ref in refs],
-            "puzzle": self._solve("submit", uuid.UUID(report_id).bytes),
+            "puzzle": self._solve("submit", uuid.UUID(report_id).bytes) if solve_puzzle else None,
         }
-        return self._post("/api/v1/reports", body, wire.Receipt)
 
     def _upload(
         self, keys: crypto.ReportKeys, context: bytes, attachment: Attachment

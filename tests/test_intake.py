@@ -1,28 +1,364 @@
-"""Intake and tracking through the API: submit, look up, reply, follow up (DESIGN.md §4.1-2)."""
+"""Intake and tracking through the API: submit, look up, reply, follow up (DESIGN.md §4.1-2),
+exactly once, and every refusal typed and changing nothing (DESIGN.md §2.3, §2.6)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import os
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import func, select
 
-from tests.intake_support import Officer, draft, in_process_client, seeded_sqlite
+import crypto
+from crypto import puzzle
+from kiosk_client.client import Attachment, ClientError, SedaClient
+from server.db.lifecycle import Database
+from server.db.models import Message, Report, ReportRecipient, StatusEvent, Upload, UploadChunk
+from server.demo.keys import DemoKeys
+from tests.intake_support import Officer, draft, in_process_client, seed_database, seeded_sqlite
+
+JSON = {"content-type": "application/json"}
+Seeded = tuple[str, DemoKeys]
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def seeded(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     return seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
 
 
-def test_a_report_round_trips_through_the_api(seeded) -> None:  # type: ignore[no-untyped-def]
-    url, keys = seeded
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def seeded_any(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Seeded:
+    if request.param == "sqlite":
+        return seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    url = str(request.getfixturevalue("postgres_url"))
+    return url, seed_database(url, tmp_path / "keys")
+
+
+def count(url: str, model: Any) -> int:
+    async def work() -> int:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(work())
+
+
+def table_counts(url: str) -> dict[str, int]:
+    models = (Report, ReportRecipient, StatusEvent, Message, Upload, UploadChunk)
+    return {model.__tablename__: count(url, model) for model in models}
+
+
+def solve(http: TestClient[Litestar], purpose: str, subject: bytes) -> dict[str, str]:
+    challenge = http.get("/api/v1/puzzle").json()
+    nonce = puzzle.solve(base64.b64decode(challenge["challenge"]), challenge["bits"], purpose, subject)
+    return {"challenge": challenge["challenge"], "nonce": base64.b64encode(nonce).decode()}
+
+
+def post(http: TestClient[Litestar], path: str, body: dict[str, Any]) -> Any:
+    return http.post(path, content=msgspec.json.encode(body), headers=JSON)
+
+
+def sealed(
+    client: SedaClient, http: TestClient[Litestar], text: str = "متن", **overrides: object
+) -> dict[str, Any]:
+    secrets = crypto.derive_from_token(crypto.new_token())
+    body = client.build_submission(draft(text, **overrides), secrets, solve_puzzle=False)
+    report_id = uuid.UUID(body["envelope"].report_id)
+    body["puzzle"] = solve(http, "submit", report_id.bytes)
+    return body
+
+
+# -- round trips -------------------------------------------------------------------------
+
+
+def test_a_report_round_trips_through_the_api(seeded_any: Seeded) -> None:
+    url, keys = seeded_any
     with in_process_client(url, keys) as (client, _):
-        submitted = client.submit(draft("متن گزارش"))
+        submitted = client.submit(draft("متن گزارش", identity=crypto.ReporterIdentity(name="نام")))
         status = client.status(submitted.token)
         assert status.view.status == "received"
         assert status.view.report_id == submitted.receipt.report_id
+        assert [item.status for item in status.view.history] == ["received"]
+        assert status.view.acknowledge_by == submitted.receipt.acknowledge_by
         body = submitted.receipt.recipients[0]
+        _, opened = Officer(url, keys, body).open(submitted.receipt.report_id)
+        assert opened.payload.text == "متن گزارش"
         Officer(url, keys, body).reply(submitted.receipt.report_id, "پاسخ نهاد")
         replies = client.status(submitted.token.grouped(persian=True)).replies
         assert [reply.text for reply in replies] == ["پاسخ نهاد"]
         assert replies[0].body == body
+
+
+def test_every_recipient_body_can_open_the_report_and_only_they_hold_wraps(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        receipt = client.submit(draft("برای همه")).receipt
+    for body in receipt.recipients:
+        assert Officer(url, keys, body).open(receipt.report_id)[1].payload.text == "برای همه"
+    outsider = next(code for code in keys.body_seeds if code not in receipt.recipients)
+    with pytest.raises(crypto.OpenError):
+        Officer(url, keys, outsider).open(receipt.report_id)
+
+
+def test_attachments_upload_in_chunks_and_open_for_the_bodies(seeded: Seeded) -> None:
+    url, keys = seeded
+    data = os.urandom(200_000)  # four chunks
+    with in_process_client(url, keys) as (client, _):
+        receipt = client.submit(
+            draft("با پیوست", attachments=[Attachment("photo.jpg", "image/jpeg", data)])
+        ).receipt
+    envelope, opened = Officer(url, keys, receipt.recipients[0]).open(receipt.report_id)
+    ref = opened.payload.attachments[0]
+
+    async def chunks() -> list[bytes]:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                rows = await session.scalars(
+                    select(UploadChunk.data)
+                    .where(UploadChunk.upload_id == uuid.UUID(ref.attachment_id))
+                    .order_by(UploadChunk.position)
+                )
+                return list(rows)
+        finally:
+            await database.dispose()
+
+    assert crypto.open_attachment(opened.keys, envelope.context(), ref, asyncio.run(chunks())) == data
+
+
+def test_a_follow_up_reaches_the_bodies_and_retaliation_escalates(seeded_any: Seeded) -> None:
+    url, keys = seeded_any
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft("اول", category="health", concerns="conditions"))
+        plain = client.follow_up(submitted.token, "اطلاعات بیشتر")
+        assert plain.added_bodies == []
+        escalated = client.follow_up(submitted.token, "تهدید شدم", retaliation=True)
+        view = client.status(submitted.token).view
+    assert escalated.retaliation
+    assert view.retaliation
+    assert escalated.added_bodies, "retaliation must add a body outside the organization"
+    waiting = {r.body for r in view.recipients if r.awaiting_key}
+    assert waiting == set(escalated.added_bodies)
+    assert count(url, Message) == 2
+
+
+# -- exactly once ------------------------------------------------------------------------
+
+
+def test_the_same_submission_twice_gives_the_same_receipt_and_one_report(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        first = post(http, "/api/v1/reports", body)
+        second = post(http, "/api/v1/reports", body)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json() == second.json()
+    assert table_counts(url)["reports"] == 1
+    assert table_counts(url)["status_events"] == 1
+
+
+def test_another_envelope_under_a_used_report_id_is_refused_and_changes_nothing(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http, "اول")
+        assert post(http, "/api/v1/reports", body).status_code == 201
+        before = table_counts(url)
+        other = sealed(client, http, "دوم")
+        envelope = msgspec.structs.replace(other["envelope"], report_id=body["envelope"].report_id)
+        other.update(envelope=envelope, puzzle=body["puzzle"])
+        answer = post(http, "/api/v1/reports", other)
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "report-id-conflict"
+    assert table_counts(url) == before
+
+
+# -- refusals ----------------------------------------------------------------------------
+
+
+def _refused(url: str, answer: Any, status: int, code: str) -> None:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == code
+    assert table_counts(url)["reports"] == 0
+
+
+def test_a_report_sealed_to_fewer_bodies_than_the_policy_requires_is_refused(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        envelope = body["envelope"]
+        body["envelope"] = msgspec.structs.replace(envelope, recipients=envelope.recipients[:-1])
+        _refused(url, post(http, "/api/v1/reports", body), 422, "routing-refused")
+
+
+def test_a_report_sealed_to_an_extra_body_the_reporter_did_not_choose_is_refused(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        docs = client.documents()
+        extra = next(e.body for e in docs.directory.bodies if e.body.startswith("institution_"))
+        body = sealed(client, http, reporter_choices=[extra])
+        body["reporter_choices"] = []
+        _refused(url, post(http, "/api/v1/reports", body), 422, "routing-refused")
+        body["reporter_choices"] = [extra]
+        assert post(http, "/api/v1/reports", body).status_code == 201
+
+
+def test_an_unknown_category_or_institution_is_refused(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        routing = msgspec.structs.replace(body["envelope"].routing, category="no_such_category")
+        body["envelope"] = msgspec.structs.replace(body["envelope"], routing=routing)
+        _refused(url, post(http, "/api/v1/reports", body), 422, "invalid-envelope")
+        routing = msgspec.structs.replace(routing, category="health", institution="nowhere")
+        body["envelope"] = msgspec.structs.replace(body["envelope"], routing=routing)
+        _refused(url, post(http, "/api/v1/reports", body), 422, "routing-refused")
+
+
+def test_a_submission_made_with_an_older_directory_is_refused_as_stale(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        body["directory_serial"] += 1
+        _refused(url, post(http, "/api/v1/reports", body), 409, "stale-directory")
+
+
+def test_a_submission_without_a_genuine_fresh_solved_puzzle_is_refused(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, puzzle_bits=12) as (client, http):
+        body = sealed(client, http)
+        good = body["puzzle"]
+        for bad in (
+            None,
+            {**good, "nonce": "AAAA"},  # wrong answer (1 in 4096 chance of being right)
+            solve(http, "submit", uuid.uuid4().bytes),  # solved for another report
+            solve(http, "lookup", uuid.UUID(body["envelope"].report_id).bytes),  # another purpose
+        ):
+            body["puzzle"] = bad
+            _refused(url, post(http, "/api/v1/reports", body), 403, "puzzle-failed")
+        forged = puzzle.issue_challenge(b"\x00" * 32, int.from_bytes(base64.b64decode(good["challenge"])[:4]))
+        nonce = puzzle.solve(forged, 12, "submit", uuid.UUID(body["envelope"].report_id).bytes)
+        body["puzzle"] = {"challenge": forged, "nonce": nonce}
+        _refused(url, post(http, "/api/v1/reports", body), 403, "puzzle-failed")
+        body["puzzle"] = good
+        assert post(http, "/api/v1/reports", body).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{",
+        b"[]",
+        b'{"envelope": 1}',
+        b'{"unknown": true}',
+        '{"envelope": "\u00e9"}'.encode(),
+    ],
+)
+def test_malformed_submissions_get_a_typed_error_and_store_nothing(seeded: Seeded, raw: bytes) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (_, http):
+        answer = http.post("/api/v1/reports", content=raw, headers=JSON)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid-request"
+    assert table_counts(url)["reports"] == 0
+
+
+def test_an_oversized_submission_is_refused_with_413(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, max_request_bytes=64 * 1024) as (_, http):
+        answer = http.post("/api/v1/reports", content=b"{" + b" " * 100_000 + b"}", headers=JSON)
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "payload-too-large"
+
+
+def test_a_report_listing_an_incomplete_upload_is_refused_and_the_upload_stays_resumable(
+    seeded: Seeded,
+) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        attachment_id = str(uuid.uuid4())
+        chunks = [os.urandom(1000), os.urandom(1000), os.urandom(500)]
+        start = {
+            "attachment_id": attachment_id,
+            "chunks": 3,
+            "sha256": crypto.stream_digest(chunks),
+            "puzzle": solve(http, "upload", uuid.UUID(attachment_id).bytes),
+        }
+        assert post(http, "/api/v1/uploads", start).status_code == 201
+        assert post(http, "/api/v1/uploads", start).status_code == 200
+        put = f"/api/v1/uploads/{attachment_id}/chunks"
+        octets = {"content-type": "application/octet-stream"}
+        assert http.put(f"{put}/0", content=chunks[0], headers=octets).status_code == 204
+        assert http.put(f"{put}/0", content=chunks[0], headers=octets).status_code == 204
+        assert http.put(f"{put}/0", content=chunks[1], headers=octets).json()["code"] == "conflict"
+        assert http.put(f"{put}/7", content=chunks[1], headers=octets).status_code == 404
+        body = sealed(client, http)
+        body["attachments"] = [attachment_id]
+        _refused(url, post(http, "/api/v1/reports", body), 422, "upload-incomplete")
+        assert http.get(f"/api/v1/uploads/{attachment_id}").json()["received"] == [0]
+        for position in (2, 1):
+            assert http.put(f"{put}/{position}", content=chunks[position], headers=octets).status_code == 204
+        assert post(http, "/api/v1/reports", body).status_code == 201
+        assert http.get(f"/api/v1/uploads/{attachment_id}").json()["bound"] is True
+        assert http.put(f"{put}/1", content=chunks[0], headers=octets).status_code == 409
+
+
+# -- look-ups ----------------------------------------------------------------------------
+
+
+def _lookup(http: TestClient[Litestar], secret: bytes) -> Any:
+    verifier = crypto.lookup_verifier(secret)
+    return post(http, "/api/v1/status", {"lookup_secret": secret, "puzzle": solve(http, "lookup", verifier)})
+
+
+def test_an_unknown_lookup_secret_is_404_and_guesses_are_rate_limited(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, lookup_burst=3, lookup_per_minute=1) as (_, http):
+        answers = [_lookup(http, os.urandom(32)) for _ in range(4)]
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    assert answers[0].json()["code"] == "not-found"
+    assert int(answers[3].headers["retry-after"]) >= 1
+
+
+def test_failed_guesses_across_all_clients_are_bounded(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, failed_lookups_per_minute=2) as (client, http):
+        submitted = client.submit(draft())
+        answers = [_lookup(http, os.urandom(32)).status_code for _ in range(3)]
+        client.retries = 0
+        with pytest.raises(ClientError) as refused:
+            client.status(submitted.token)
+    assert answers == [404, 404, 429]
+    assert refused.value.status == 429
+
+
+def test_a_lookup_needs_its_own_puzzle(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, puzzle_bits=12) as (_, http):
+        secret = os.urandom(32)
+        other = solve(http, "lookup", crypto.lookup_verifier(os.urandom(32)))
+        answer = post(http, "/api/v1/status", {"lookup_secret": secret, "puzzle": other})
+    assert answer.json()["code"] == "puzzle-failed"
+
+
+def test_the_directory_and_policy_served_verify_against_the_root_key(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (_, http):
+        signed = crypto.directory.decode_signed(http.get("/api/v1/directory").content)
+        policy = crypto.directory.decode_signed(http.get("/api/v1/policy").content)
+    directory = crypto.verify_directory(signed, keys.root_public, now=datetime.now(UTC))
+    assert len(directory.bodies) == len(keys.body_seeds)
+    assert crypto.verify_document(policy, "policy", keys.root_public)

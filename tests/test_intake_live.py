@@ -1,0 +1,187 @@
+"""Through a real server process: the ``seda report`` CLI round trip, and planted canaries
+that must appear nowhere — no table, no log line, no file of the server (DESIGN.md §2.1-2, §2.5)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+import crypto
+from server.db.models import Report
+from server.demo.keys import DemoKeys
+from tests.intake_support import LiveServer, Officer, seed_database, seeded_sqlite
+
+SEDA = str(Path(sys.executable).parent / "seda")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def seeded_any(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, DemoKeys]:
+    if request.param == "sqlite":
+        return seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    url = str(request.getfixturevalue("postgres_url"))
+    return url, seed_database(url, tmp_path / "keys")
+
+
+def report_cli(
+    server: LiveServer, keys: DemoKeys, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEDA_")}
+    env["SEDA_ROOT_PUBLIC_KEY"] = keys.root_public.hex()
+    return subprocess.run(
+        [SEDA, "report", *args, "--server", server.base_url],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_cli_submits_and_reads_status_and_an_officers_reply(
+    seeded_any: tuple[str, DemoKeys], tmp_path: Path
+) -> None:
+    url, keys = seeded_any
+    with LiveServer(url, tmp_path) as server:
+        submitted = report_cli(
+            server,
+            keys,
+            "submit",
+            "--institution",
+            "tehran-central",
+            "--category",
+            "health",
+            "--concerns",
+            "staff_member",
+            "--reporter-type",
+            "lawyer",
+            stdin="موکل من دارو دریافت نمی‌کند.",
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        token = submitted.stdout.strip()
+        parsed = crypto.parse_token(token)
+        status = report_cli(server, keys, "status", token)
+        assert status.returncode == 0, status.stderr
+        assert "status: received" in status.stdout
+        report_id = _only_report_id(url)
+        body = next(line for line in status.stdout.splitlines() if line.startswith("bodies: "))
+        officer_body = body.removeprefix("bodies: ").split(", ")[0]
+        Officer(url, keys, officer_body).reply(report_id, "پرونده بررسی می‌شود.")
+        after = report_cli(server, keys, "status", parsed.grouped(persian=True))
+    assert after.returncode == 0, after.stderr
+    assert "پرونده بررسی می‌شود." in after.stdout
+    assert f"reply from {officer_body}" in after.stdout
+
+
+def _only_report_id(url: str) -> str:
+    async def work() -> str:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return str((await connection.execute(select(Report.id))).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(work())
+
+
+def test_canaries_in_text_identity_and_token_appear_nowhere(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    url, keys = seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    canary = "CANARY" + secrets.token_hex(8)
+    with LiveServer(url, tmp_path) as server:
+        submitted = report_cli(
+            server,
+            keys,
+            "submit",
+            "--institution",
+            "tehran-central",
+            "--category",
+            "ill_treatment",
+            "--concerns",
+            "staff_member",
+            "--name",
+            f"{canary}-name",
+            "--contact",
+            f"{canary}-contact",
+            stdin=f"{canary}-text",
+        )
+        assert submitted.returncode == 0, submitted.stderr
+        token = crypto.parse_token(submitted.stdout.strip())
+        assert report_cli(server, keys, "status", token.grouped()).returncode == 0
+        follow = report_cli(
+            server, keys, "follow-up", token.grouped(), "--retaliation", stdin=f"{canary}-more"
+        )
+        assert follow.returncode == 0, follow.stderr
+        _drive_errors(server, canary)
+    lookup_secret = crypto.derive_from_token(token).lookup_secret
+    needles = _needles(canary, token, lookup_secret)
+    haystacks = {"database": asyncio.run(_dump_tables(url)), "log": server.log_path.read_bytes()}
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            haystacks[f"file {path.name}"] = path.read_bytes()
+    assert haystacks["log"].count(b'"event": "request"') >= 8, "the server must have logged the requests"
+    found = [
+        (name, where) for name, needle in needles.items() for where, hay in haystacks.items() if needle in hay
+    ]
+    assert not found, f"canaries leaked: {found}"
+
+
+def _needles(canary: str, token: crypto.TrackingToken, lookup_secret: bytes) -> dict[str, bytes]:
+    digits = token.grouped().replace("-", "")
+    return {
+        "canary": canary.encode(),
+        "canary (utf-16)": canary.encode("utf-16-le"),
+        "token digits": digits.encode(),
+        "token grouped": token.grouped().encode(),
+        "token persian": token.grouped(persian=True).encode(),
+        "lookup secret": lookup_secret,
+        "lookup secret (base64)": base64.b64encode(lookup_secret),
+        "lookup secret (hex)": lookup_secret.hex().encode(),
+    }
+
+
+def _drive_errors(server: LiveServer, canary: str) -> None:
+    """Requests that fail, each carrying the canary where a careless server would echo it."""
+    with httpx.Client(base_url=server.base_url) as http:
+        http.post(
+            "/api/v1/reports",
+            content=f'{{"envelope": "{canary}"}}',
+            headers={"content-type": "application/json"},
+        )
+        http.post("/api/v1/reports", content=canary.encode(), headers={"content-type": "application/json"})
+        http.get(f"/api/v1/uploads/{canary}")
+        http.get(f"/api/v1/puzzle?q={canary}", headers={"user-agent": canary, "x-forwarded-for": canary})
+        http.post("/api/v1/status", json={"lookup_secret": canary})
+        answer = http.put(f"/api/v1/uploads/{canary}/chunks/0", content=canary.encode())
+        assert canary not in answer.text
+
+
+async def _dump_tables(url: str) -> bytes:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            metadata = MetaData()
+            await connection.run_sync(metadata.reflect)
+            dump = bytearray()
+            for table in metadata.sorted_tables:
+                for row in (await connection.execute(select(table))).all():
+                    for value in row:
+                        dump += value if isinstance(value, bytes) else str(value).encode()
+                        dump += b"\x00"
+            return bytes(dump)
+    finally:
+        await engine.dispose()

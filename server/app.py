@@ -40,6 +40,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
         on_shutdown=[database.dispose],
+        lifespan=[intake.lifespan],
         openapi_config=OpenAPIConfig(
             title="Sedā",
             version=__version__,

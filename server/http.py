@@ -84,6 +84,7 @@ class RequestLog:
                 route=scope.get("path_template") or "<unmatched>",
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                coarse_time=scope["path"].startswith("/api/"),
             )
 
 

@@ -13,12 +13,14 @@ import logging
 import sys
 import threading
 import traceback
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from server.db.types import round_down_to_hour
 from server.settings import Settings
 
 # Every key a Sedā log line may carry. Adding one is a reviewed change: say in the commit
@@ -88,6 +90,20 @@ def first_line_only(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
+def coarsen_public_times(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Lines marked ``coarse_time`` (requests to the public API) get their time to the hour.
+
+    An exact time on a submission's log line would date the report finer than the hour the
+    database keeps (SECURITY.md §4); the line's other fields never identify the report.
+    """
+    if event_dict.pop("coarse_time", False):
+        # The same local-hour boundaries as the database (+03:30), so that the two do not
+        # intersect into a half hour.
+        hour = round_down_to_hour(datetime.now(UTC))
+        event_dict["timestamp"] = hour.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event_dict
+
+
 def _enrichers() -> list[Processor]:
     """Processors that add fields (level, logger, time) to every event."""
     return [
@@ -95,6 +111,7 @@ def _enrichers() -> list[Processor]:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        coarsen_public_times,
     ]
 
 

@@ -7,7 +7,7 @@ import asyncio
 import base64
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,9 @@ from crypto import puzzle
 from kiosk_client.client import Attachment, ClientError, SedaClient
 from server.db.lifecycle import Database
 from server.db.models import Message, Report, ReportRecipient, StatusEvent, Upload, UploadChunk
+from server.db.types import round_down_to_hour
 from server.demo.keys import DemoKeys
+from server.intake.uploads import purge_abandoned
 from tests.intake_support import Officer, draft, in_process_client, seed_database, seeded_sqlite
 
 JSON = {"content-type": "application/json"}
@@ -362,3 +364,35 @@ def test_the_directory_and_policy_served_verify_against_the_root_key(seeded: See
     directory = crypto.verify_directory(signed, keys.root_public, now=datetime.now(UTC))
     assert len(directory.bodies) == len(keys.body_seeds)
     assert crypto.verify_document(policy, "policy", keys.root_public)
+
+
+def test_uploads_no_report_took_are_purged_after_two_days_with_their_chunks(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        client.submit(draft(attachments=[Attachment("a.bin", "application/octet-stream", b"taken")]))
+    old, fresh = uuid.uuid4(), uuid.uuid4()
+
+    async def scenario() -> int:
+        database = Database(url)
+        now = datetime.now(UTC)
+        try:
+            async with database.write_session() as session:
+                for upload_id, age in ((old, timedelta(days=3)), (fresh, timedelta(hours=1))):
+                    session.add(
+                        Upload(
+                            id=upload_id,
+                            chunks=1,
+                            sha256=bytes(32),
+                            created_hour=round_down_to_hour(now - age),
+                        )
+                    )
+                    session.add(UploadChunk(upload_id=upload_id, position=0, data=b"x" * 17))
+                await session.commit()
+            async with database.write_session() as session:
+                return await purge_abandoned(session, now)
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(scenario()) == 1
+    assert table_counts(url)["uploads"] == 2  # the report's and the fresh one
+    assert table_counts(url)["upload_chunks"] == 2

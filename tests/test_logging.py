@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 
 import pytest
 import structlog
 from litestar import get
-from litestar.testing import AsyncTestClient
+from litestar.testing import AsyncTestClient, TestClient
 
 from server.app import create_app
 from server.logging import configure_logging, first_line_only, keep_allowed_fields, summarise_exception
@@ -106,3 +107,18 @@ def test_processors_are_pure_functions_of_the_event() -> None:
         summary = summarise_exception(None, "error", {"event": "e", "exc_info": error})
     assert summary["exc_type"] == "builtins.OSError"
     assert "canary" not in json.dumps(summary)
+
+
+def test_public_api_request_lines_carry_only_the_local_hour(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    configure_logging(Settings(), stream)
+    with TestClient(app) as http:
+        http.get("/api/v1/no-such-thing")
+        http.get("/api/v1/puzzle")
+        http.get("/healthz")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if '"request"' in line]
+    stamps = {line["route"]: line["timestamp"] for line in lines}
+    assert stamps["<unmatched>"].endswith(":30:00Z")  # the +03:30 hour, written in UTC
+    assert stamps["/api/v1/puzzle"].endswith(":30:00Z")
+    assert not stamps["/healthz"].endswith(":00Z")  # operations lines keep exact times

@@ -6,15 +6,19 @@ Secrets travel only in request bodies (never in a URL, which proxies and logs ke
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Litestar, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
@@ -51,6 +55,27 @@ class Intake:
             settings.lookup_burst, settings.lookup_per_minute, settings.failed_lookups_per_minute
         )
         self.clock = clock or (lambda: datetime.now(UTC))
+
+    async def housekeeping(self, period: float = 3600.0) -> None:
+        """Forever: purge uploads no report took (idempotent, so safe in every process)."""
+        while True:
+            try:
+                async with self.database.sessions() as session:
+                    await uploads.purge_abandoned(session, self.clock())
+            except SQLAlchemyError:
+                pass  # the database is away; try again next period
+            await asyncio.sleep(period)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        """Run ``housekeeping`` while the application runs."""
+        task = asyncio.create_task(self.housekeeping())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def trusted(self, session: AsyncSession) -> Trusted:
         return await self.trust.current(session, self.clock())

@@ -11,11 +11,14 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Controller, Litestar, Request, Response, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,10 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import crypto
 from server.db.lifecycle import Database
 from server.db.models import Report, Upload
+from server.errors import problem_responses
 from server.intake import service, tracking, uploads
 from server.intake.abuse import LookupLimits, PuzzleChallenge, Puzzles, PuzzleSolution
 from server.intake.schemas import (
     MAX_CHUNK_BYTES,
+    MAX_UPLOAD_CHUNKS,
     FollowUpReceipt,
     FollowUpRequest,
     LookupRequest,
@@ -38,6 +43,7 @@ from server.intake.schemas import (
     UploadState,
 )
 from server.intake.trust import Trusted, TrustStore
+from server.logging import get_logger
 from server.settings import Settings
 
 
@@ -57,13 +63,15 @@ class Intake:
         self.clock = clock or (lambda: datetime.now(UTC))
 
     async def housekeeping(self, period: float = 3600.0) -> None:
-        """Forever: purge uploads no report took (idempotent, so safe in every process)."""
+        """Forever, from a minute after start: purge uploads no report took (idempotent, so
+        safe in every process)."""
+        await asyncio.sleep(60)
         while True:
             try:
                 async with self.database.sessions() as session:
                     await uploads.purge_abandoned(session, self.clock())
-            except SQLAlchemyError:
-                pass  # the database is away; try again next period
+            except (SQLAlchemyError, OSError):
+                get_logger("seda.intake").warning("housekeeping_failed")  # retried next period
             await asyncio.sleep(period)
 
     @asynccontextmanager
@@ -104,17 +112,52 @@ def _document(data: bytes) -> Response[bytes]:
     )
 
 
+# What each handler can answer besides its success (docs/API.md, "Problem codes").
+_JSON_BODY = ("invalid-request", "payload-too-large")
+_LOOKUP = (*_JSON_BODY, "puzzle-failed", "too-many-requests", "not-found", "not-published")
+
+
+def _signed_document(description: str) -> dict[int, ResponseSpec]:
+    return {
+        HTTP_200_OK: ResponseSpec(crypto.SignedDocument, description=description, generate_examples=False),
+        **problem_responses("not-published"),
+    }
+
+
+@dataclass
+class _ChunkOperation(Operation):
+    """The chunk upload's body is raw bytes, read from the request (so Litestar cannot see it)."""
+
+    def __post_init__(self) -> None:
+        chunk = Schema(type=OpenAPIType.STRING, format="binary", min_length=1, max_length=MAX_CHUNK_BYTES)
+        self.request_body = RequestBody(
+            content={"application/octet-stream": OpenAPIMediaType(schema=chunk)},
+            description="One sealed chunk: the plaintext piece and its GCM tag.",
+            required=True,
+        )
+
+
 class IntakeController(Controller):
     path = "/api/v1"
     tags = ("intake",)
 
-    @get("/directory", summary="The signed key directory", description="PROTOCOL.md §7; verify before use.")
+    @get(
+        "/directory",
+        summary="The signed key directory",
+        description="PROTOCOL.md §7; verify before use.",
+        responses=_signed_document("The directory, signed by the root key"),
+    )
     async def directory(
         self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
     ) -> Response[bytes]:
         return _document((await intake.trusted(db_session)).directory_signed)
 
-    @get("/policy", summary="The signed routing policy", description="Named by the directory.")
+    @get(
+        "/policy",
+        summary="The signed routing policy",
+        description="Named by the directory.",
+        responses=_signed_document("The routing policy, signed by the root key"),
+    )
     async def policy(
         self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
     ) -> Response[bytes]:
@@ -124,6 +167,7 @@ class IntakeController(Controller):
         "/puzzle",
         summary="A client puzzle",
         description="PROTOCOL.md §11: solve before a submission or look-up.",
+        responses=problem_responses(),
     )
     async def puzzle(self, intake: NamedDependency[Intake]) -> PuzzleChallenge:
         return await intake.puzzles.issue()
@@ -133,6 +177,19 @@ class IntakeController(Controller):
         summary="Submit a sealed report",
         status_code=HTTP_201_CREATED,
         description="Idempotent by report id: the same envelope again returns the same receipt (200).",
+        responses={
+            HTTP_200_OK: ResponseSpec(Receipt, description="Stored before: the same receipt again"),
+            **problem_responses(
+                *_JSON_BODY,
+                "puzzle-failed",
+                "report-id-conflict",
+                "stale-directory",
+                "invalid-envelope",
+                "routing-refused",
+                "upload-incomplete",
+                "not-published",
+            ),
+        },
     )
     async def submit(self, intake: NamedDependency[Intake], data: JSONBody[Submission]) -> Response[Receipt]:
         envelope_id = uuid.UUID(data.envelope.report_id)
@@ -148,6 +205,7 @@ class IntakeController(Controller):
         summary="Status by lookup secret",
         status_code=HTTP_200_OK,
         description="The lookup secret is derived from the token on the client; the token never comes here.",
+        responses=problem_responses(*_LOOKUP),
     )
     async def status(
         self,
@@ -165,6 +223,9 @@ class IntakeController(Controller):
         summary="A reporter's sealed follow-up",
         status_code=HTTP_201_CREATED,
         description="With retaliation=true the case is marked and escalated per the routing policy.",
+        responses=problem_responses(
+            *_LOOKUP, "stale-directory", "conflict", "invalid-envelope", "routing-refused"
+        ),
     )
     async def follow_up(
         self,
@@ -178,7 +239,15 @@ class IntakeController(Controller):
             trusted = await intake.trusted(session)
             return await service.follow_up(session, trusted, report, data, intake.clock())
 
-    @post("/uploads", summary="Announce a sealed attachment upload", status_code=HTTP_201_CREATED)
+    @post(
+        "/uploads",
+        summary="Announce a sealed attachment upload",
+        status_code=HTTP_201_CREATED,
+        responses={
+            HTTP_200_OK: ResponseSpec(UploadState, description="Announced before: its state"),
+            **problem_responses(*_JSON_BODY, "puzzle-failed", "conflict"),
+        },
+    )
     async def start_upload(
         self, intake: NamedDependency[Intake], data: JSONBody[UploadStart]
     ) -> Response[UploadState]:
@@ -187,7 +256,11 @@ class IntakeController(Controller):
             state, created = await uploads.start(session, data, intake.clock())
         return Response(state, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
-    @get("/uploads/{attachment_id:uuid}", summary="Which chunks of an upload the server holds")
+    @get(
+        "/uploads/{attachment_id:uuid}",
+        summary="Which chunks of an upload the server holds",
+        responses=problem_responses("invalid-request", "not-found"),
+    )
     async def upload_state(
         self, db_session: NamedDependency[AsyncSession], attachment_id: FromPath[uuid.UUID]
     ) -> UploadState:
@@ -199,8 +272,11 @@ class IntakeController(Controller):
     @put(
         "/uploads/{attachment_id:uuid}/chunks/{position:int}",
         summary="Upload one sealed chunk",
+        description=f"Positions count from 0; an upload has at most {MAX_UPLOAD_CHUNKS} chunks.",
         status_code=HTTP_204_NO_CONTENT,
         request_max_body_size=MAX_CHUNK_BYTES,
+        operation_class=_ChunkOperation,
+        responses=problem_responses("invalid-request", "payload-too-large", "not-found", "conflict"),
     )
     async def put_chunk(
         self,

@@ -175,15 +175,15 @@ class LiveServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "seda"), "serve"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [str(Path(sys.executable).parent / "seda"), "serve"],
+                cwd=self.workdir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

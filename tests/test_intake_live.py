@@ -9,17 +9,20 @@ import os
 import secrets
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import msgspec
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import crypto
+from kiosk_client.client import SedaClient
 from server.db.models import Report
 from server.demo.keys import DemoKeys
-from tests.intake_support import LiveServer, Officer, seed_database, seeded_sqlite
+from tests.intake_support import LiveServer, Officer, draft, seed_database, seeded_sqlite
 
 SEDA = str(Path(sys.executable).parent / "seda")
 
@@ -185,3 +188,48 @@ async def _dump_tables(url: str) -> bytes:
             return bytes(dump)
     finally:
         await engine.dispose()
+
+
+def test_concurrent_copies_of_one_submission_store_one_report(
+    seeded_any: tuple[str, DemoKeys], tmp_path: Path
+) -> None:
+    url, keys = seeded_any
+    with LiveServer(url, tmp_path, workers=2, puzzle_bits=0) as server:
+        client = SedaClient(httpx.Client(base_url=server.base_url), keys.root_public)
+        body = client.build_submission(draft(), crypto.derive_from_token(crypto.new_token()))
+        payload = msgspec.json.encode(body)
+
+        def send(_: int) -> tuple[int, bytes]:
+            with httpx.Client(base_url=server.base_url, timeout=30) as http:
+                answer = http.post(
+                    "/api/v1/reports", content=payload, headers={"content-type": "application/json"}
+                )
+                return answer.status_code, answer.content
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(send, range(16)))
+        reuse = client.build_submission(draft("دیگر"), crypto.derive_from_token(crypto.new_token()))
+        reuse["lookup_verifier"] = body["lookup_verifier"]  # a token already in use
+        refused = client.http.post(
+            "/api/v1/reports",
+            content=msgspec.json.encode(reuse),
+            headers={"content-type": "application/json"},
+        )
+    statuses = sorted(status for status, _ in answers)
+    assert statuses.count(201) == 1, statuses
+    assert set(statuses) == {200, 201}
+    assert len({content for _, content in answers}) == 1  # the same receipt for every copy
+    assert refused.status_code == 409
+    assert _count_reports(url) == 1
+
+
+def _count_reports(url: str) -> int:
+    async def work() -> int:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return int((await connection.execute(select(func.count()).select_from(Report))).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(work())

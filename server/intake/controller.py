@@ -196,9 +196,8 @@ class IntakeController(Controller):
         await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
         async with intake.database.write_session() as session:
             trusted = await intake.trusted(session)
-            stored_before = await session.get(Report, envelope_id) is not None
-            receipt = await service.submit(session, trusted, data, intake.clock())
-        return Response(receipt, status_code=HTTP_200_OK if stored_before else HTTP_201_CREATED)
+            receipt, created = await service.submit(session, trusted, data, intake.clock())
+        return Response(receipt, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @post(
         "/status",

@@ -129,16 +129,19 @@ async def existing_receipt(
     return _receipt(report, await _recipient_codes(session, trusted, report_id))
 
 
-async def submit(session: AsyncSession, trusted: Trusted, submission: Submission, now: datetime) -> Receipt:
-    """Check and store one sealed report; commits. Raises a ``SedaError`` and stores
-    nothing when the envelope, its routing, or its attachments do not hold."""
+async def submit(
+    session: AsyncSession, trusted: Trusted, submission: Submission, now: datetime
+) -> tuple[Receipt, bool]:
+    """Check and store one sealed report; commits. Returns the receipt and whether this call
+    stored it (False for a repeat). Raises a ``SedaError`` and stores nothing when the
+    envelope, its routing, or its attachments do not hold."""
     envelope = submission.envelope
     report_id = uuid.UUID(envelope.report_id)
     encoded = encode_envelope(envelope)
     digest = hashlib.sha256(encoded).digest()
     replay = await existing_receipt(session, trusted, report_id, digest)
     if replay is not None:
-        return replay
+        return replay, False
     if submission.directory_serial != trusted.serial:
         raise StaleDirectoryError
     if (envelope.reporter_key is None) != (submission.lookup_verifier is None):
@@ -172,32 +175,33 @@ async def submit(session: AsyncSession, trusted: Trusted, submission: Submission
         acknowledge_by=decision.acknowledge_by,
         feedback_by=decision.feedback_by,
     )
-    session.add(report)
-    await session.flush()
-    session.add_all(
-        ReportRecipient(
-            report_id=report_id,
-            body_id=trusted.body_ids[recipient.body],
-            via=recipient.via,
-            reason=recipient.reason,
-            wrapped_key=wraps[trusted.key_ids[recipient.body]],
-            added_hour=hour,
-        )
-        for recipient in decision.recipients
-    )
-    session.add(StatusEvent(report_id=report_id, seq=1, status=ReportStatus.RECEIVED, at_hour=hour))
-    for upload in uploads:
-        upload.report_id = report_id
     try:
+        session.add(report)
+        await session.flush()  # on PostgreSQL a concurrent twin waits here for the first
+        session.add_all(
+            ReportRecipient(
+                report_id=report_id,
+                body_id=trusted.body_ids[recipient.body],
+                via=recipient.via,
+                reason=recipient.reason,
+                wrapped_key=wraps[trusted.key_ids[recipient.body]],
+                added_hour=hour,
+            )
+            for recipient in decision.recipients
+        )
+        session.add(StatusEvent(report_id=report_id, seq=1, status=ReportStatus.RECEIVED, at_hour=hour))
+        for upload in uploads:
+            upload.report_id = report_id
         await session.commit()
     except IntegrityError:
-        # The same id was stored meanwhile (PostgreSQL, concurrent retries): answer as a replay.
+        # The same id was stored meanwhile (concurrent retries): answer as a replay. Anything
+        # else unique (a lookup verifier already in use) is a conflict; nothing was stored.
         await session.rollback()
         replay = await existing_receipt(session, trusted, report_id, digest)
         if replay is None:
-            raise
-        return replay
-    return _receipt(report, routed)
+            raise ConflictError from None
+        return replay, False
+    return _receipt(report, routed), True
 
 
 async def _complete_uploads(session: AsyncSession, attachment_ids: list[str]) -> list[Upload]:
@@ -205,7 +209,8 @@ async def _complete_uploads(session: AsyncSession, attachment_ids: list[str]) ->
         raise UploadIncompleteError
     uploads: list[Upload] = []
     for attachment_id in attachment_ids:
-        upload = await session.get(Upload, uuid.UUID(attachment_id))
+        # Locked (PostgreSQL) so that two reports listing one upload cannot both take it.
+        upload = await session.get(Upload, uuid.UUID(attachment_id), with_for_update=True)
         if upload is None or upload.report_id is not None:
             raise UploadIncompleteError
         chunks = list(
@@ -241,6 +246,8 @@ async def follow_up(
     message = request.message
     if message.kind != "follow-up" or message.report_id != str(report.id):
         raise InvalidEnvelopeError
+    # One writer per report at a time (PostgreSQL): message numbers and the retaliation mark.
+    await session.refresh(report, with_for_update=True)
     message_id = uuid.UUID(message.message_id)
     sealed = _message_encoder.encode(message)
     digest = hashlib.sha256(sealed).digest()
@@ -312,6 +319,7 @@ async def post_reply(
     """
     if message.kind != "reply" or message.report_id != str(report_id):
         raise InvalidEnvelopeError
+    await session.get(Report, report_id, with_for_update=True)  # one writer per report
     sealed = _message_encoder.encode(message)
     session.add(
         Message(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from routing.bodies import BODY_TYPES
 from routing.vocabulary import Level
 from server.audit import append_audit
 from server.cli import cli
-from server.db.models import AuditEntry, Body, Institution, Province
+from server.db.models import AuditEntry, Body, Institution, Province, PublishedDocument
 from server.demo.provinces import PROVINCES
 from server.demo.service import DEMO_INSTITUTIONS
 from tests.helpers import with_session
@@ -27,9 +28,15 @@ EXPECTED_BODIES = sum(
 )
 
 
-def run_cli(url: str, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args), env={"SEDA_DATABASE_URL": url})
+def run_cli(url: str, *args: str, keys: str | None = None) -> tuple[int, str]:
+    # Demo keys go to a scratch folder, never into the working tree.
+    keys = keys or tempfile.mkdtemp(prefix="seda-demo-keys-")
+    result = CliRunner().invoke(cli, list(args), env={"SEDA_DATABASE_URL": url, "SEDA_DEMO_KEYS_DIR": keys})
     return result.exit_code, result.output
+
+
+async def _published(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(PublishedDocument)) or 0)
 
 
 async def _counts(session: AsyncSession) -> tuple[int, int, int]:
@@ -41,15 +48,17 @@ async def _counts(session: AsyncSession) -> tuple[int, int, int]:
 
 def test_upgrade_then_demo_creates_provinces_institutions_and_bodies_once(database_url: str) -> None:
     assert run_cli(database_url, "db", "upgrade")[0] == 0
-    code, output = run_cli(database_url, "demo")
+    keys = tempfile.mkdtemp(prefix="seda-demo-keys-")
+    code, output = run_cli(database_url, "demo", keys=keys)
     assert code == 0, output
     assert "31 provinces" in output
     expected = (31, 31 * len(DEMO_INSTITUTIONS), EXPECTED_BODIES)
     assert with_session(database_url, _counts) == expected
-    code, output = run_cli(database_url, "demo")
+    code, output = run_cli(database_url, "demo", keys=keys)
     assert code == 0
     assert "Already present" in output
     assert with_session(database_url, _counts) == expected
+    assert with_session(database_url, _published) == 2  # one policy, one directory: not re-published
 
 
 def test_demo_has_every_article_114_body_type_nationally_or_in_every_province(migrated_url: str) -> None:

@@ -35,6 +35,7 @@ from crypto.directory import (
 )
 from crypto.envelope import (
     AttachmentRef,
+    EnvelopeHeader,
     OpenedReport,
     ReportEnvelope,
     ReporterIdentity,
@@ -42,6 +43,7 @@ from crypto.envelope import (
     ReportPayload,
     RoutingMetadata,
     attachment_key,
+    check_thread_tag,
     decode_envelope,
     encode_envelope,
     new_report_keys,
@@ -50,6 +52,7 @@ from crypto.envelope import (
     report_context,
     rewrap_for_referral,
     seal_report,
+    thread_tag,
 )
 from crypto.errors import (
     CryptoError,
@@ -83,6 +86,7 @@ __all__ = [
     "DirectoryEntry",
     "DirectoryInstitution",
     "EnvelopeFormatError",
+    "EnvelopeHeader",
     "KeyDirectory",
     "KeyFormatError",
     "MessageBody",
@@ -104,6 +108,7 @@ __all__ = [
     "TrackingToken",
     "UnverifiedKeyError",
     "attachment_key",
+    "check_thread_tag",
     "decode_envelope",
     "derive_from_passphrase",
     "derive_from_token",
@@ -133,6 +138,7 @@ __all__ = [
     "sign_directory",
     "sign_document",
     "stream_digest",
+    "thread_tag",
     "unlock_officer_seed",
     "verify_directory",
     "verify_document",

@@ -8,6 +8,8 @@ to open (docs/PROTOCOL.md §3).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import uuid
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from typing import Annotated, TypeVar
 import msgspec
 
 from crypto.attachments import open_chunks, stream_digest
-from crypto.encoding import PROTOCOL_VERSION, sha256, uuid_bytes
+from crypto.encoding import PROTOCOL_VERSION, fields, fields_of, sha256, uuid_bytes
 from crypto.errors import EnvelopeFormatError, OpenError
 from crypto.primitives import (
     KEY_BYTES,
@@ -32,7 +34,6 @@ from crypto.sealing import (
     RecipientWrap,
     check_header,
     find_wrap,
-    recipient_ids_binding,
     unwrap_bundle,
     wrap_bundle,
 )
@@ -89,17 +90,66 @@ class ReportEnvelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def context(self) -> bytes:
         """The hash every key and ciphertext of this report is bound to (§3.1)."""
+        return self.header().context()
+
+    def header(self) -> EnvelopeHeader:
+        """What the context is made of, without the ciphertext (§3.6)."""
+        return EnvelopeHeader(
+            version=self.version,
+            suite=self.suite,
+            report_id=self.report_id,
+            routing=self.routing,
+            reporter_key_id=key_id(self.reporter_key) if self.reporter_key else None,
+            recipient_key_ids=[wrap.key_id for wrap in self.recipients],
+            with_identity=self.identity is not None,
+        )
+
+
+KeyId = Annotated[bytes, msgspec.Meta(min_length=16, max_length=16)]
+
+
+class EnvelopeHeader(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An envelope's context inputs: what a reporter's device checks against its thread tag."""
+
+    version: int
+    suite: int
+    report_id: UUIDText
+    routing: RoutingMetadata
+    reporter_key_id: KeyId | None
+    recipient_key_ids: Annotated[list[KeyId], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    with_identity: bool
+
+    def context(self) -> bytes:
         check_header(self.version, self.suite)
+        ids = sorted(set(self.recipient_key_ids))
+        if len(ids) != len(self.recipient_key_ids):
+            raise EnvelopeFormatError("a recipient key appears twice")
         return sha256(
             "seda/v1/report",
             self.version,
             self.suite,
             uuid_bytes(self.report_id),
             *self.routing.binding(),
-            key_id(self.reporter_key) if self.reporter_key else b"",
-            recipient_ids_binding(self.recipients),
-            int(self.identity is not None),
+            self.reporter_key_id or b"",
+            fields_of(ids),
+            int(self.with_identity),
         )
+
+
+def thread_tag(thread_key: bytes, context: bytes) -> bytes:
+    """The reporter's tag over a report's context (§3.6): made with the thread key, so the
+    server, which stores it, can neither make one nor change what it covers."""
+    key = hkdf(thread_key, "seda/v1/report/thread-tag", context)
+    return hmac.new(key, fields(context), hashlib.sha256).digest()
+
+
+def check_thread_tag(thread_key: bytes, header: EnvelopeHeader, tag: bytes) -> bool:
+    """Does ``tag`` prove that the reporter sealed a report with exactly this header?"""
+    try:
+        context = header.context()
+    except EnvelopeFormatError:
+        return False
+    return hmac.compare_digest(thread_tag(thread_key, context), tag)
 
 
 class AttachmentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -205,17 +255,15 @@ def report_context(
 ) -> bytes:
     """The context (§3.1) a report sealed with these facts will have, before sealing it:
     attachments are sealed first, under keys derived from it."""
-    draft = ReportEnvelope(
+    return EnvelopeHeader(
         version=PROTOCOL_VERSION,
         suite=SUITE_XWING_SHA256_AES256GCM,
         report_id=str(uuid.UUID(report_id)),
         routing=routing,
-        reporter_key=reporter_public_key,
-        recipients=[RecipientWrap(key_id=key_id(public), wrapped=b"\x00") for public in recipients],
-        payload=b"\x00" * 16,
-        identity=b"\x00" * 16 if with_identity else None,
-    )
-    return draft.context()
+        reporter_key_id=key_id(reporter_public_key) if reporter_public_key else None,
+        recipient_key_ids=[key_id(public) for public in recipients],
+        with_identity=with_identity,
+    ).context()
 
 
 def seal_report(

@@ -286,6 +286,7 @@ class SedaClient:
             "lookup_verifier": crypto.lookup_verifier(secrets.lookup_secret),
             "attachments": [ref.attachment_id for ref in refs],
             "puzzle": self._solve("submit", uuid.UUID(report_id).bytes) if solve_puzzle else None,
+            "thread_tag": crypto.thread_tag(secrets.thread_key, envelope.context()),
         }
 
     def _upload(
@@ -340,25 +341,14 @@ class SedaClient:
         the policy adds for retaliation (the server checks the same decision)."""
         secrets = crypto.derive_from_token(_parse(token))
         view = self._post("/api/v1/status", self._lookup_body(secrets), wire.StatusView)
+        bodies = self.follow_up_bodies(view, secrets, retaliation=retaliation)
         docs = self.documents()
-        bodies = {item.body for item in view.recipients}
-        if retaliation and not view.retaliation:
-            facts = ReportFacts(
-                institution=view.routing.institution,
-                report_type=ReportType(view.routing.report_type),
-                category=view.routing.category,
-                concerns=Concern(view.routing.concerns),
-                urgency=Urgency(view.routing.urgency),
-                received_at=view.received_hour,
-                retaliation=True,
-            )
-            bodies |= {r.body for r in route(facts, docs.policy, docs.routing).recipients}
         message = crypto.seal_message(
             kind="follow-up",
             report_id=view.report_id,
             message_id=str(uuid.uuid4()),
             body=crypto.MessageBody(text=text, fields={"retaliation": "yes"} if retaliation else {}),
-            recipients=[docs.public_key(body) for body in sorted(bodies)],
+            recipients=[docs.public_key(body) for body in bodies],
             thread_key=secrets.thread_key,
         )
         body = {
@@ -368,6 +358,50 @@ class SedaClient:
             "retaliation": retaliation,
         }
         return self._post("/api/v1/follow-ups", body, wire.FollowUpReceipt)
+
+    def follow_up_bodies(
+        self, view: wire.StatusView, secrets: crypto.TokenSecrets, *, retaliation: bool
+    ) -> list[str]:
+        """The bodies a follow-up may be sealed to, checked with the thread key — never taken
+        on the server's word (PROTOCOL.md §3.6): the report's initial recipients, whose key ids
+        the reporter's own tag covers, and the bodies routing adds for retaliation.
+        ``TrustError`` if the server's answer does not hold up."""
+        header = view.header
+        if (
+            header is None
+            or view.thread_tag is None
+            or header.report_id != view.report_id
+            or header.reporter_key_id != crypto.public_key_of(secrets.reporter_seed).key_id
+            or not crypto.check_thread_tag(secrets.thread_key, header, view.thread_tag)
+        ):
+            raise TrustError("the server's account of this report does not match the reporter's tag")
+        docs = self.documents()
+        initial = {e.body for e in docs.directory.bodies if e.key_id in set(header.recipient_key_ids)}
+        allowed = set(initial)
+        escalating = retaliation or view.retaliation
+        if escalating:
+            allowed |= {
+                r.body
+                for r in route(
+                    self._facts(header.routing, view.received_hour), docs.policy, docs.routing
+                ).recipients
+            }
+        listed = {item.body for item in view.recipients}
+        if not listed <= allowed:
+            raise TrustError("the server lists a recipient this device cannot verify")
+        return sorted(listed | (allowed - initial if retaliation and not view.retaliation else set()))
+
+    @staticmethod
+    def _facts(routing: crypto.RoutingMetadata, received: datetime) -> ReportFacts:
+        return ReportFacts(
+            institution=routing.institution,
+            report_type=ReportType(routing.report_type),
+            category=routing.category,
+            concerns=Concern(routing.concerns),
+            urgency=Urgency(routing.urgency),
+            received_at=received,
+            retaliation=True,
+        )
 
 
 def _parse(token: crypto.TrackingToken | str) -> crypto.TrackingToken:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import msgspec
 
-from crypto import RoutingMetadata, SealedMessage
+from crypto import EnvelopeHeader, RoutingMetadata, SealedMessage
 
 
 class Puzzle(msgspec.Struct, frozen=True):
@@ -56,6 +56,8 @@ class StatusView(msgspec.Struct, frozen=True):
     history: list[HistoryItem] = []
     recipients: list[RecipientItem] = []
     replies: list[ReplyItem] = []
+    header: EnvelopeHeader | None = None
+    thread_tag: bytes | None = None
 
 
 class FollowUpReceipt(msgspec.Struct, frozen=True):

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 import crypto
 from crypto import puzzle
-from kiosk_client.client import Attachment, ClientError, SedaClient
+from kiosk_client import wire
+from kiosk_client.client import Attachment, ClientError, SedaClient, TrustError
 from server.db.lifecycle import Database
 from server.db.models import Message, Report, ReportRecipient, StatusEvent, Upload, UploadChunk
 from server.db.types import round_down_to_hour
@@ -396,3 +397,102 @@ def test_uploads_no_report_took_are_purged_after_two_days_with_their_chunks(seed
     assert asyncio.run(scenario()) == 1
     assert table_counts(url)["uploads"] == 2  # the report's and the fresh one
     assert table_counts(url)["upload_chunks"] == 2
+
+
+# -- what a hostile server could try against the reporter's device -------------------------
+
+
+def test_the_client_seals_follow_ups_only_to_recipients_its_thread_tag_vouches_for(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft(concerns="institution_management"))
+        secrets = crypto.derive_from_token(submitted.token)
+        view = client._post("/api/v1/status", client._lookup_body(secrets), wire.StatusView)
+        assert client.follow_up_bodies(view, secrets, retaliation=False) == sorted(
+            submitted.receipt.recipients
+        )
+        accused = "institution_management--tehran-central"
+        assert accused not in submitted.receipt.recipients
+        extra = wire.RecipientItem(body=accused)
+        assert view.header is not None
+        forged_routing = msgspec.structs.replace(view.header.routing, concerns="conditions")
+        hostile = [
+            msgspec.structs.replace(view, recipients=[*view.recipients, extra]),
+            msgspec.structs.replace(
+                view, header=msgspec.structs.replace(view.header, routing=forged_routing)
+            ),
+            msgspec.structs.replace(view, thread_tag=bytes(32)),
+            msgspec.structs.replace(view, thread_tag=None),
+            msgspec.structs.replace(
+                view,
+                header=msgspec.structs.replace(
+                    view.header, recipient_key_ids=[*view.header.recipient_key_ids, bytes(16)]
+                ),
+            ),
+        ]
+        for answer in hostile:
+            with pytest.raises(TrustError):
+                client.follow_up_bodies(answer, secrets, retaliation=False)
+
+
+def test_the_thread_tag_covers_every_part_of_the_header() -> None:
+    thread_key = os.urandom(32)
+    header = crypto.EnvelopeHeader(
+        version=1,
+        suite=1,
+        report_id=str(uuid.uuid4()),
+        routing=crypto.RoutingMetadata("i", "complaint", "health", "none", "family", "web", "normal"),
+        reporter_key_id=os.urandom(16),
+        recipient_key_ids=[os.urandom(16), os.urandom(16)],
+        with_identity=False,
+    )
+    tag = crypto.thread_tag(thread_key, header.context())
+    assert crypto.check_thread_tag(thread_key, header, tag)
+    assert not crypto.check_thread_tag(os.urandom(32), header, tag)
+    changes: list[dict[str, Any]] = [
+        {"report_id": str(uuid.uuid4())},
+        {"routing": msgspec.structs.replace(header.routing, category="judicial")},
+        {"reporter_key_id": os.urandom(16)},
+        {"recipient_key_ids": header.recipient_key_ids[:1]},
+        {"with_identity": True},
+        {"version": 2},
+    ]
+    for change in changes:
+        assert not crypto.check_thread_tag(thread_key, msgspec.structs.replace(header, **change), tag)
+
+
+def test_unknown_envelope_and_message_versions_are_refused_before_anything_is_stored(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        body["envelope"] = msgspec.structs.replace(body["envelope"], version=99, suite=1234)
+        _refused(url, post(http, "/api/v1/reports", body), 422, "invalid-envelope")
+        submitted = client.submit(draft())
+        secrets = crypto.derive_from_token(submitted.token)
+        view = client._post("/api/v1/status", client._lookup_body(secrets), wire.StatusView)
+        message = crypto.seal_message(
+            kind="follow-up",
+            report_id=view.report_id,
+            message_id=str(uuid.uuid4()),
+            body=crypto.MessageBody(text="x"),
+            recipients=[
+                client.documents().public_key(b)
+                for b in client.follow_up_bodies(view, secrets, retaliation=False)
+            ],
+            thread_key=secrets.thread_key,
+        )
+        odd = msgspec.structs.replace(message, version=7, suite=9)
+        verifier = crypto.lookup_verifier(secrets.lookup_secret)
+        answer = post(
+            http,
+            "/api/v1/follow-ups",
+            {
+                "lookup_secret": secrets.lookup_secret,
+                "message": odd,
+                "directory_serial": client.documents().serial,
+                "puzzle": solve(http, "lookup", verifier),
+            },
+        )
+    assert answer.status_code == 422
+    assert answer.json()["code"] == "invalid-envelope"
+    assert count(url, Message) == 0

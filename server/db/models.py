@@ -133,6 +133,8 @@ class Report(Base):
     retaliation: Mapped[bool] = mapped_column(Boolean, default=False)
     received_hour: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lookup_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(64), unique=True)
+    # The reporter's thread-key tag over the envelope's context (PROTOCOL.md §3.6).
+    thread_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     # Which signed directory and policy the server routed this report with, and the
     # deadlines that follow from ``received_hour`` (so they say nothing finer than it).
     directory_serial: Mapped[int] = mapped_column(Integer, default=0)

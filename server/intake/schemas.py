@@ -11,7 +11,7 @@ from typing import Annotated
 
 import msgspec
 
-from crypto import ReportEnvelope, RoutingMetadata, SealedMessage
+from crypto import EnvelopeHeader, ReportEnvelope, RoutingMetadata, SealedMessage
 from crypto.envelope import Code, UUIDText
 from server.intake.abuse import PuzzleSolution
 
@@ -32,6 +32,7 @@ class Submission(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     lookup_verifier: Bytes32 | None = None
     attachments: Annotated[list[UUIDText], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
     puzzle: PuzzleSolution | None = None
+    thread_tag: Bytes32 | None = None
 
 
 class Receipt(msgspec.Struct, frozen=True):
@@ -74,7 +75,12 @@ class ReplyItem(msgspec.Struct, frozen=True):
 
 
 class StatusView(msgspec.Struct, frozen=True):
+    """``header`` and ``thread_tag`` let the reporter's device check, with its thread key,
+    the routing and initial recipients before it seals a follow-up (PROTOCOL.md §3.6)."""
+
     report_id: str
+    header: EnvelopeHeader
+    thread_tag: bytes | None
     routing: RoutingMetadata
     status: str
     retaliation: bool

@@ -144,8 +144,13 @@ async def submit(
         return replay, False
     if submission.directory_serial != trusted.serial:
         raise StaleDirectoryError
-    if (envelope.reporter_key is None) != (submission.lookup_verifier is None):
-        raise InvalidEnvelopeError  # a token gives both a reply key and a lookup verifier
+    tokened = (envelope.reporter_key, submission.lookup_verifier, submission.thread_tag)
+    if any(part is None for part in tokened) and any(part is not None for part in tokened):
+        raise InvalidEnvelopeError  # a token gives a reply key, a lookup verifier and a tag
+    try:
+        envelope.context()  # a version and suite this server knows, distinct recipients
+    except crypto.EnvelopeFormatError:
+        raise InvalidEnvelopeError from None
     hour = round_down_to_hour(now)
     facts = facts_of(envelope.routing, hour, retaliation=False)
     decision = decide(trusted, facts, list(submission.reporter_choices))
@@ -170,6 +175,7 @@ async def submit(
         retaliation=False,
         received_hour=hour,
         lookup_verifier=submission.lookup_verifier,
+        thread_tag=submission.thread_tag,
         directory_serial=trusted.serial,
         policy_version=decision.policy_version,
         acknowledge_by=decision.acknowledge_by,
@@ -246,6 +252,10 @@ async def follow_up(
     message = request.message
     if message.kind != "follow-up" or message.report_id != str(report.id):
         raise InvalidEnvelopeError
+    try:
+        message.context()
+    except crypto.EnvelopeFormatError:
+        raise InvalidEnvelopeError from None
     # One writer per report at a time (PostgreSQL): message numbers and the retaliation mark.
     await session.refresh(report, with_for_update=True)
     message_id = uuid.UUID(message.message_id)
@@ -319,6 +329,10 @@ async def post_reply(
     """
     if message.kind != "reply" or message.report_id != str(report_id):
         raise InvalidEnvelopeError
+    try:
+        message.context()
+    except crypto.EnvelopeFormatError:
+        raise InvalidEnvelopeError from None
     await session.get(Report, report_id, with_for_update=True)  # one writer per report
     sealed = _message_encoder.encode(message)
     session.add(

@@ -28,9 +28,12 @@ async def status_view(session: AsyncSession, trusted: Trusted, report: Report) -
     replies = await session.scalars(
         select(Message).where(Message.report_id == report.id, Message.kind == "reply").order_by(Message.seq)
     )
+    header = crypto.decode_envelope(report.envelope).header()
     return StatusView(
         report_id=str(report.id),
-        routing=crypto.decode_envelope(report.envelope).routing,
+        header=header,
+        thread_tag=report.thread_tag,
+        routing=header.routing,
         status=report.status.value,
         retaliation=report.retaliation,
         received_hour=report.received_hour,

@@ -129,10 +129,12 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("acknowledge_by", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("feedback_by", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("thread_tag", sa.LargeBinary(length=32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("reports", schema=None) as batch_op:
+        batch_op.drop_column("thread_tag")
         batch_op.drop_column("feedback_by")
         batch_op.drop_column("acknowledge_by")
         batch_op.drop_column("policy_version")

@@ -46,6 +46,7 @@ pytest: $(BROWSER_STAMP)
 bench: $(BROWSER_STAMP)
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.argon2_params
+	$(BIN)/python -m benchmarks.intake
 
 # Re-resolve the locks after changing dependencies in pyproject.toml (needs the network).
 lock: $(STAMP)

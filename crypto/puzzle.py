@@ -1,7 +1,8 @@
 """Client puzzles (proof of work) instead of a CAPTCHA (docs/PROTOCOL.md §11).
 
-The server issues a *challenge* (a time window and a keyed tag, so puzzles cannot be
-solved ahead for future windows); the client finds a nonce such that
+The server issues a *challenge* (a time window, a difficulty, and a keyed tag over both, so
+puzzles cannot be solved ahead for future windows nor made easier); the client finds a
+nonce such that
 
     H("seda/v1/puzzle", challenge, purpose, subject, nonce)
 
@@ -19,14 +20,16 @@ from collections.abc import Callable
 
 from crypto.encoding import fields, sha256
 
-CHALLENGE_BYTES = 20  # u32 window || 16-byte tag
+CHALLENGE_BYTES = 21  # u32 window || u8 bits || 16-byte tag
 MAX_BITS = 32
 _TAG_PURPOSE = "seda/v1/puzzle-challenge"
 
 
-def issue_challenge(secret: bytes, window: int) -> bytes:
-    """The challenge for a time window (the server's ``secret`` keys it)."""
-    head = window.to_bytes(4, "big")
+def issue_challenge(secret: bytes, window: int, bits: int) -> bytes:
+    """The challenge for a time window and difficulty (the server's ``secret`` keys it)."""
+    if not 0 <= bits <= MAX_BITS:
+        raise ValueError("puzzle difficulty out of range")
+    head = window.to_bytes(4, "big") + bytes([bits])
     return head + hmac.new(secret, fields(_TAG_PURPOSE, head), hashlib.sha256).digest()[:16]
 
 
@@ -34,11 +37,17 @@ def challenge_window(challenge: bytes) -> int:
     return int.from_bytes(challenge[:4], "big")
 
 
+def challenge_bits(challenge: bytes) -> int:
+    """The difficulty a challenge was issued with (trust it only if it is genuine)."""
+    return challenge[4]
+
+
 def challenge_is_genuine(secret: bytes, challenge: bytes) -> bool:
-    """Did a server holding ``secret`` issue this challenge (for the window it names)?"""
-    if len(challenge) != CHALLENGE_BYTES:
+    """Did a server holding ``secret`` issue this challenge (for the window and bits it names)?"""
+    if len(challenge) != CHALLENGE_BYTES or challenge_bits(challenge) > MAX_BITS:
         return False
-    return hmac.compare_digest(issue_challenge(secret, challenge_window(challenge)), challenge)
+    expected = issue_challenge(secret, challenge_window(challenge), challenge_bits(challenge))
+    return hmac.compare_digest(expected, challenge)
 
 
 def _leading_zero_bits(digest: bytes) -> int:

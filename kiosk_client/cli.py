@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +20,15 @@ from rich.console import Console
 from rich.markup import escape
 
 import crypto
-from kiosk_client.client import Attachment, ClientError, ReportDraft, SedaClient, TrustError
+from kiosk_client.client import (
+    Attachment,
+    ClientError,
+    OutcomeUnknownError,
+    ReportDraft,
+    SedaClient,
+    TrustError,
+    UnavailableError,
+)
 from routing.deadlines import LOCAL_ZONE
 
 report_cli = typer.Typer(help="File a sealed report and follow it by its token.", no_args_is_help=True)
@@ -59,9 +68,11 @@ def _client(server: str, root_public: str | None) -> SedaClient:
 
 
 def _fail(error: Exception) -> typer.Exit:
-    if isinstance(error, ClientError):
+    if isinstance(error, UnavailableError):
+        console.print(f"[red]The server did not answer or stayed busy[/red] ({_safe(error.code)}).")
+    elif isinstance(error, ClientError):
         console.print(
-            f"[red]The server refused it:[/red] {escape(error.code)} ({error.status}). Nothing was stored."
+            f"[red]The server refused it:[/red] {_safe(error.code)} ({error.status}). Nothing was stored."
         )
     elif isinstance(error, TrustError):
         console.print("[red]The server's directory does not verify against the pinned root key.[/red]")
@@ -116,15 +127,42 @@ def submit(  # noqa: PLR0917 (typer: one option per report field)
     client = _client(server, root_public)
     try:
         submitted = client.submit(draft)
+    except OutcomeUnknownError as unknown:
+        console.print(
+            "[yellow]No answer came from the server: the report may or may not be stored.[/yellow] "
+            "Keep the token below and check it later with `seda report status`; if it is not "
+            "found, file the report again."
+        )
+        typer.echo(unknown.token.grouped())
+        raise typer.Exit(3) from None
     except (ClientError, TrustError, crypto.CryptoError, ValueError) as error:
         raise _fail(error) from None
     receipt = submitted.receipt
-    console.print(f"[green]Stored.[/green] Sent to: {', '.join(receipt.recipients)}")
+    console.print(f"[green]Stored.[/green] Sent to: {_safe(', '.join(receipt.recipients))}")
     console.print(
         f"Acknowledgement due by {_local(receipt.acknowledge_by)}." if receipt.acknowledge_by else ""
     )
     console.print("Keep this token secret: it is the only way to follow the report, and it cannot be reset.")
     typer.echo(submitted.token.grouped())
+
+
+# Persian needs the zero-width (non-)joiner and the direction marks; every other control or
+# format character (new lines, escapes, bidi overrides) is replaced.
+_KEPT_FORMAT = frozenset("\u200c\u200d\u200e\u200f")
+
+
+def _plain(text: str) -> str:
+    """Text the server supplied, made harmless for a terminal: no control characters, no
+    bidi overrides and no new lines, so a hostile server cannot draw a fake reply."""
+    return "".join(
+        ch if ch in _KEPT_FORMAT or not unicodedata.category(ch).startswith(("C", "Z")) or ch == " " else "?"
+        for ch in text
+    )
+
+
+def _safe(text: str) -> str:
+    """``_plain`` for rich output (markup escaped too)."""
+    return escape(_plain(text))
 
 
 def _local(moment: datetime) -> str:
@@ -133,7 +171,7 @@ def _local(moment: datetime) -> str:
 
 
 def _token(token: str) -> crypto.TrackingToken:
-    text = sys.stdin.readline() if token == "-" else token  # noqa: S105 ("-" means stdin)
+    text = sys.stdin.readline().strip() if token == "-" else token  # noqa: S105 ("-" means stdin)
     try:
         return crypto.parse_token(text)
     except crypto.TokenFormatError as error:
@@ -152,25 +190,28 @@ def status(
     client = _client(server, root_public)
     try:
         found = client.status(parsed)
-    except (ClientError, TrustError) as error:
+    except (ClientError, TrustError, crypto.CryptoError) as error:
         if isinstance(error, ClientError) and error.code == "not-found":
             console.print("[red]No report has this token.[/red]")
             raise typer.Exit(1) from None
         raise _fail(error) from None
     view = found.view
-    typer.echo(f"status: {view.status}{'  (retaliation reported)' if view.retaliation else ''}")
+    typer.echo(f"status: {_plain(view.status)}{'  (retaliation reported)' if view.retaliation else ''}")
     typer.echo(f"received: {_local(view.received_hour)}")
     if view.acknowledge_by and view.feedback_by:
         typer.echo(f"acknowledge by: {_local(view.acknowledge_by)}")
         typer.echo(f"answer by: {_local(view.feedback_by)}")
     for item in view.history:
-        typer.echo(f"  {_local(item.at_hour)}  {item.status}" + (f"  ({item.body})" if item.body else ""))
-    typer.echo("bodies: " + ", ".join(r.body for r in view.recipients))
+        body = f"  ({_plain(item.body)})" if item.body else ""
+        typer.echo(f"  {_local(item.at_hour)}  {_plain(item.status)}{body}")
+    typer.echo("bodies: " + ", ".join(_plain(r.body) for r in view.recipients))
     for reply in found.replies:
-        header = f"reply from {reply.body or 'a body'} ({_local(reply.at_hour)}):"
-        typer.echo(
-            header + (f"\n{reply.text}" if reply.text is not None else " [did not authenticate; ignored]")
-        )
+        # The text is authenticated (thread key); who sent it and when are the server's word.
+        typer.echo(f"reply ({_local(reply.at_hour)}, listed as from {_plain(reply.body or 'a body')}):")
+        if reply.text is None:
+            typer.echo("  [did not authenticate: ignored]")
+        for line in (reply.text or "").splitlines():
+            typer.echo("  | " + _plain(line))
 
 
 @report_cli.command("follow-up")
@@ -185,10 +226,14 @@ def follow_up(
 ) -> None:
     """Send more information (or a retaliation report) to the report's bodies."""
     parsed = _token(token)
-    text = sys.stdin.read() if text_file == "-" else Path(text_file).read_text(encoding="utf-8")
+    try:
+        text = sys.stdin.read() if text_file == "-" else Path(text_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        console.print("[red]Cannot read the text.[/red]")
+        raise typer.Exit(2) from None
     try:
         receipt = _client(server, root_public).follow_up(parsed, text, retaliation=retaliation)
-    except (ClientError, TrustError) as error:
+    except (ClientError, TrustError, crypto.CryptoError) as error:
         raise _fail(error) from None
-    added = f" Also sent to: {', '.join(receipt.added_bodies)}." if receipt.added_bodies else ""
+    added = f" Also sent to: {_safe(', '.join(receipt.added_bodies))}." if receipt.added_bodies else ""
     console.print(f"[green]Sent.[/green]{added}")

@@ -9,6 +9,7 @@ metadata, a lookup verifier, and (for status) the lookup secret — never the to
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -43,6 +44,15 @@ class ClientError(Exception):
 
 class UnavailableError(ClientError):
     """The server could not be reached (status 0) or stayed busy (429, 5xx) through every retry."""
+
+
+class OutcomeUnknownError(Exception):
+    """No answer came for a submission: it may or may not be stored. ``token`` is the token
+    it was sealed with — show it, so the reporter can check with it later."""
+
+    def __init__(self, token: crypto.TrackingToken) -> None:
+        super().__init__("the submission's outcome is unknown: check its status with the token")
+        self.token = token
 
 
 class TrustError(Exception):
@@ -212,7 +222,7 @@ class SedaClient:
         secrets = crypto.derive_from_token(token)
         for _ in range(3):
             try:
-                return Submitted(token, self._submit_once(draft, secrets))
+                return Submitted(token, self._submit_once(draft, token, secrets))
             except ClientError as error:
                 if error.code != "stale-directory":
                     raise
@@ -231,8 +241,19 @@ class SedaClient:
         )
         return route(facts, docs.policy, docs.routing, draft.reporter_choices)
 
-    def _submit_once(self, draft: ReportDraft, secrets: crypto.TokenSecrets) -> wire.Receipt:
-        return self._post("/api/v1/reports", self.build_submission(draft, secrets), wire.Receipt)
+    def _submit_once(
+        self, draft: ReportDraft, token: crypto.TrackingToken, secrets: crypto.TokenSecrets
+    ) -> wire.Receipt:
+        body = self.build_submission(draft, secrets)
+        try:
+            receipt = self._post("/api/v1/reports", body, wire.Receipt)
+        except UnavailableError:
+            raise OutcomeUnknownError(token) from None  # sent, maybe stored, never answered
+        envelope: crypto.ReportEnvelope = body["envelope"]
+        digest = hashlib.sha256(crypto.encode_envelope(envelope)).digest()
+        if receipt.report_id != envelope.report_id or receipt.envelope_sha256 != digest:
+            raise TrustError("the receipt is not for the report this device sent")
+        return receipt
 
     def build_submission(
         self, draft: ReportDraft, secrets: crypto.TokenSecrets, *, solve_puzzle: bool = True
@@ -299,6 +320,7 @@ class SedaClient:
             "attachment_id": attachment_id,
             "chunks": len(chunks),
             "sha256": digest,
+            "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
             "puzzle": self._solve("upload", uuid.UUID(attachment_id).bytes),
         }
         state = self._post("/api/v1/uploads", start, wire.UploadState)

@@ -15,10 +15,11 @@ from server import __version__
 from server.db.lifecycle import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.health.controller import HealthController
-from server.http import InflightLimit, RequestLog, add_security_headers
+from server.http import InflightLimit, RequestLog, SedaRequest, add_security_headers
 from server.i18n import preload as preload_catalogues
 from server.intake.controller import Intake, IntakeController
 from server.logging import configure_logging, get_logger
+from server.openapi import WireSchemaPlugin
 from server.settings import Settings, SettingsError, settings_from_env
 
 
@@ -49,6 +50,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             # JSON only: the HTML viewers load scripts from third-party sites.
             render_plugins=[JsonRenderPlugin()],
         ),
+        plugins=[WireSchemaPlugin()],
+        request_class=SedaRequest,
         request_max_body_size=settings.max_request_bytes,
         logging_config=None,
         debug=False,

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
@@ -49,7 +50,6 @@ PROBLEMS: dict[str, Problem] = {
     "invalid-envelope": Problem(422, "problem.invalid_envelope.title", "problem.invalid_envelope.detail"),
     "routing-refused": Problem(422, "problem.routing_refused.title", "problem.routing_refused.detail"),
     "upload-incomplete": Problem(422, "problem.upload_incomplete.title", "problem.upload_incomplete.detail"),
-    "not-published": Problem(503, "problem.not_published.title", "problem.not_published.detail"),
     "payload-too-large": Problem(413, "problem.payload_too_large.title", "problem.payload_too_large.detail"),
     "unsupported-media-type": Problem(
         415, "problem.unsupported_media_type.title", "problem.unsupported_media_type.detail"
@@ -57,9 +57,17 @@ PROBLEMS: dict[str, Problem] = {
     "too-many-requests": Problem(429, "problem.too_many_requests.title", "problem.too_many_requests.detail"),
     "internal-error": Problem(500, "problem.internal_error.title", "problem.internal_error.detail"),
     "unavailable": Problem(503, "problem.unavailable.title", "problem.unavailable.detail"),
+    "not-published": Problem(503, "problem.not_published.title", "problem.not_published.detail"),
 }
 
-_CODE_BY_STATUS = {problem.status: code for code, problem in PROBLEMS.items()}
+# Framework errors map by status to the *first* (generic) code of that status: a 409 from
+# the framework is a "conflict", never one of the specific 409s listed after it.
+_CODE_BY_STATUS: dict[int, str] = {}
+for _code, _problem in PROBLEMS.items():
+    _CODE_BY_STATUS.setdefault(_problem.status, _code)
+
+# Every route can fail these ways: a busy process or an unreachable database, or a bug.
+_ANY_ROUTE = ("unavailable", "internal-error")
 
 
 class SedaError(Exception):
@@ -105,6 +113,23 @@ class ProblemDetails(msgspec.Struct, frozen=True, omit_defaults=True):
     detail: str
     code: str
     errors: list[FieldError] = []
+
+
+def problem_responses(*codes: str) -> dict[int, ResponseSpec]:
+    """The OpenAPI ``responses`` of a handler that answers with the problems ``codes`` (and,
+    like every route, ``unavailable`` and ``internal-error``): one problem+json entry a status."""
+    by_status: dict[int, set[str]] = {}
+    for code in (*codes, *_ANY_ROUTE):
+        by_status.setdefault(PROBLEMS[code].status, set()).add(code)
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description="Problem: " + ", ".join(sorted(names)),
+            generate_examples=False,
+        )
+        for status, names in sorted(by_status.items())
+    }
 
 
 def problem_response(
@@ -153,7 +178,13 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         code = "invalid-request" if 400 <= exc.status_code < 500 else "internal-error"
     language = negotiate(request.headers.get("accept-language"))
     errors = _field_errors(exc, language) if isinstance(exc, ValidationException) else None
-    return problem_response(request, code, errors)
+    response = problem_response(request, code, errors)
+    # A 405 names the methods the route takes (RFC 9110 §15.5.6): the router's list, not input.
+    if exc.status_code == 405:
+        allow = {name.lower(): value for name, value in (exc.headers or {}).items()}.get("allow")
+        if allow:
+            response.headers["allow"] = allow
+    return response
 
 
 def handle_seda_error(request: Request[Any, Any, Any], exc: SedaError) -> Response[ProblemDetails]:
@@ -196,4 +227,5 @@ __all__ = [
     "RateLimitedError",
     "SedaError",
     "ServiceUnavailableError",
+    "problem_responses",
 ]

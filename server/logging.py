@@ -90,17 +90,15 @@ def first_line_only(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDi
     return event_dict
 
 
-def coarsen_public_times(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Lines marked ``coarse_time`` (requests to the public API) get their time to the hour.
+def coarsen_times(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Every line's time is the start of its local hour, like the database's (SECURITY.md §4).
 
-    An exact time on a submission's log line would date the report finer than the hour the
-    database keeps (SECURITY.md §4); the line's other fields never identify the report.
+    An exact time on a submission's line would date the report finer than the hour; so would
+    exact times on the lines around it (health probes, errors), so no line keeps one. The
+    same +03:30 hour boundaries as the database, so the two cannot intersect into less.
     """
-    if event_dict.pop("coarse_time", False):
-        # The same local-hour boundaries as the database (+03:30), so that the two do not
-        # intersect into a half hour.
-        hour = round_down_to_hour(datetime.now(UTC))
-        event_dict["timestamp"] = hour.strftime("%Y-%m-%dT%H:%M:%SZ")
+    hour = round_down_to_hour(datetime.now(UTC))
+    event_dict["timestamp"] = hour.strftime("%Y-%m-%dT%H:%M:%SZ")
     return event_dict
 
 
@@ -110,8 +108,7 @@ def _enrichers() -> list[Processor]:
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        coarsen_public_times,
+        coarsen_times,
     ]
 
 

@@ -48,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     failed_lookups_per_minute: int = 600
     # API requests handled at once by one process; more are answered 503 at once.
     max_inflight: int = 64
+    # Bytes that uploads no report has taken yet may hold, all clients together (503 beyond).
+    max_pending_upload_bytes: int = 512 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

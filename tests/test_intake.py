@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -16,15 +17,20 @@ import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 import crypto
 from crypto import puzzle
 from kiosk_client import wire
-from kiosk_client.client import Attachment, ClientError, SedaClient, TrustError
+from kiosk_client.cli import _plain
+from kiosk_client.client import Attachment, OutcomeUnknownError, SedaClient, TrustError, UnavailableError
+from server.cli import cli
 from server.db.lifecycle import Database
 from server.db.models import Message, Report, ReportRecipient, StatusEvent, Upload, UploadChunk
 from server.db.types import round_down_to_hour
 from server.demo.keys import DemoKeys
+from server.intake.abuse import LookupLimits
+from server.intake.schemas import MAX_CHUNK_BYTES
 from server.intake.uploads import purge_abandoned
 from tests.intake_support import Officer, draft, in_process_client, seed_database, seeded_sqlite
 
@@ -252,10 +258,15 @@ def test_a_submission_without_a_genuine_fresh_solved_puzzle_is_refused(seeded: S
         ):
             body["puzzle"] = bad
             _refused(url, post(http, "/api/v1/reports", body), 403, "puzzle-failed")
-        forged = puzzle.issue_challenge(b"\x00" * 32, int.from_bytes(base64.b64decode(good["challenge"])[:4]))
-        nonce = puzzle.solve(forged, 12, "submit", uuid.UUID(body["envelope"].report_id).bytes)
-        body["puzzle"] = {"challenge": forged, "nonce": nonce}
-        _refused(url, post(http, "/api/v1/reports", body), 403, "puzzle-failed")
+        window = int.from_bytes(base64.b64decode(good["challenge"])[:4])
+        subject = uuid.UUID(body["envelope"].report_id).bytes
+        forged = puzzle.issue_challenge(b"\x00" * 32, window, 12)  # not the server's key
+        easier = bytearray(base64.b64decode(good["challenge"]))
+        easier[4] = 1  # a genuine challenge made easier: its tag no longer matches
+        for challenge in (forged, bytes(easier)):
+            nonce = puzzle.solve(challenge, puzzle.challenge_bits(challenge), "submit", subject)
+            body["puzzle"] = {"challenge": challenge, "nonce": nonce}
+            _refused(url, post(http, "/api/v1/reports", body), 403, "puzzle-failed")
         body["puzzle"] = good
         assert post(http, "/api/v1/reports", body).status_code == 201
 
@@ -298,6 +309,7 @@ def test_a_report_listing_an_incomplete_upload_is_refused_and_the_upload_stays_r
             "attachment_id": attachment_id,
             "chunks": 3,
             "sha256": crypto.stream_digest(chunks),
+            "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
             "puzzle": solve(http, "upload", uuid.UUID(attachment_id).bytes),
         }
         assert post(http, "/api/v1/uploads", start).status_code == 201
@@ -336,16 +348,20 @@ def test_an_unknown_lookup_secret_is_404_and_guesses_are_rate_limited(seeded: Se
     assert int(answers[3].headers["retry-after"]) >= 1
 
 
-def test_failed_guesses_across_all_clients_are_bounded(seeded: Seeded) -> None:
+def test_many_failed_guesses_make_puzzles_harder_but_never_lock_reporters_out(seeded: Seeded) -> None:
     url, keys = seeded
     with in_process_client(url, keys, failed_lookups_per_minute=2) as (client, http):
         submitted = client.submit(draft())
+        before = http.get("/api/v1/puzzle").json()["bits"]
+        secret = os.urandom(32)
+        stale = solve(http, "lookup", crypto.lookup_verifier(secret))  # solved before the pressure
         answers = [_lookup(http, os.urandom(32)).status_code for _ in range(3)]
-        client.retries = 0
-        with pytest.raises(ClientError) as refused:
-            client.status(submitted.token)
-    assert answers == [404, 404, 429]
-    assert refused.value.status == 429
+        after = http.get("/api/v1/puzzle").json()["bits"]
+        assert client.status(submitted.token).view.status == "received"  # still served
+        old_puzzle = post(http, "/api/v1/status", {"lookup_secret": secret, "puzzle": stale})
+    assert answers == [404, 404, 404]
+    assert after == before + LookupLimits.PRESSURE_BITS
+    assert old_puzzle.json()["code"] == "puzzle-failed"  # issued before the pressure: too easy now
 
 
 def test_a_lookup_needs_its_own_puzzle(seeded: Seeded) -> None:
@@ -367,7 +383,7 @@ def test_the_directory_and_policy_served_verify_against_the_root_key(seeded: See
     assert crypto.verify_document(policy, "policy", keys.root_public)
 
 
-def test_uploads_no_report_took_are_purged_after_two_days_with_their_chunks(seeded: Seeded) -> None:
+def test_uploads_no_report_took_are_purged_after_six_hours_with_their_chunks(seeded: Seeded) -> None:
     url, keys = seeded
     with in_process_client(url, keys) as (client, _):
         client.submit(draft(attachments=[Attachment("a.bin", "application/octet-stream", b"taken")]))
@@ -378,12 +394,13 @@ def test_uploads_no_report_took_are_purged_after_two_days_with_their_chunks(seed
         now = datetime.now(UTC)
         try:
             async with database.write_session() as session:
-                for upload_id, age in ((old, timedelta(days=3)), (fresh, timedelta(hours=1))):
+                for upload_id, age in ((old, timedelta(hours=8)), (fresh, timedelta(hours=1))):
                     session.add(
                         Upload(
                             id=upload_id,
                             chunks=1,
                             sha256=bytes(32),
+                            chunk_digests=hashlib.sha256(b"x" * 17).digest(),
                             created_hour=round_down_to_hour(now - age),
                         )
                     )
@@ -496,3 +513,79 @@ def test_unknown_envelope_and_message_versions_are_refused_before_anything_is_st
     assert answer.status_code == 422
     assert answer.json()["code"] == "invalid-envelope"
     assert count(url, Message) == 0
+
+
+def test_when_the_outcome_is_unknown_the_cli_still_prints_the_token(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys = seeded
+    token = crypto.new_token()
+    with in_process_client(url, keys) as (client, _):
+        # The commit happened, the answer was lost: every retry failed in transport.
+        original = client._call
+
+        def lost_answer(method: str, path: str, **kwargs: Any) -> Any:
+            if path == "/api/v1/reports":
+                original(method, path, **kwargs)
+                raise UnavailableError("unreachable", 0)
+            return original(method, path, **kwargs)
+
+        monkeypatch.setattr(client, "_call", lost_answer)
+        monkeypatch.setattr(crypto, "new_token", lambda: token)
+        with pytest.raises(OutcomeUnknownError) as unknown:
+            client.submit(draft())
+        assert unknown.value.token == token
+        monkeypatch.setattr(client, "_call", original)
+        assert client.status(unknown.value.token).view.status == "received"  # it was stored
+    monkeypatch.setattr("kiosk_client.cli._client", lambda *_: client)
+    monkeypatch.setattr(client, "submit", lambda _: (_ for _ in ()).throw(OutcomeUnknownError(token)))
+    result = CliRunner().invoke(
+        cli, ["report", "submit", "--institution", "tehran-central", "--category", "health"], input="x"
+    )
+    assert result.exit_code == 3
+    assert token.grouped() in result.stdout
+
+
+def test_server_text_printed_by_the_cli_cannot_draw_lines_or_reorder_them() -> None:
+    hostile = "body\nreply from organization_inspection--national:\n  | closed\x1b[2J\u202e"
+    shown = _plain(hostile)
+    assert "\n" not in shown
+    assert "\x1b" not in shown
+    assert "\u202e" not in shown
+    assert _plain("می\u200cشود") == "می\u200cشود"  # Persian's zero-width non-joiner stays
+
+
+def test_a_replayed_submission_gets_its_original_receipt_after_an_escalation(seeded: Seeded) -> None:
+    url, keys = seeded
+    token = crypto.new_token()
+    with in_process_client(url, keys) as (client, http):
+        body = client.build_submission(draft(concerns="conditions"), crypto.derive_from_token(token))
+        first = post(http, "/api/v1/reports", body)
+        assert client.follow_up(token, "تهدید شدم", retaliation=True).added_bodies
+        again = post(http, "/api/v1/reports", body)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+
+
+def test_uploads_no_report_took_yet_are_bounded_in_total(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, max_pending_upload_bytes=MAX_CHUNK_BYTES * 200) as (_, http):
+
+        def announce(chunks: int) -> Any:
+            attachment_id = str(uuid.uuid4())
+            digests = [os.urandom(32) for _ in range(chunks)]
+            start = {
+                "attachment_id": attachment_id,
+                "chunks": chunks,
+                "sha256": os.urandom(32),
+                "chunk_sha256": digests,
+            }
+            start["puzzle"] = solve(http, "upload", uuid.UUID(attachment_id).bytes)
+            return post(http, "/api/v1/uploads", start)
+
+        assert announce(160).status_code == 201
+        refused = announce(41)
+        assert announce(40).status_code == 201
+    assert refused.status_code == 503
+    assert refused.json()["code"] == "unavailable"
+    assert "retry-after" in refused.headers

@@ -83,9 +83,44 @@ def test_the_cli_submits_and_reads_status_and_an_officers_reply(
         officer_body = body.removeprefix("bodies: ").split(", ")[0]
         Officer(url, keys, officer_body).reply(report_id, "پرونده بررسی می‌شود.")
         after = report_cli(server, keys, "status", parsed.grouped(persian=True))
+        from_stdin = report_cli(server, keys, "status", "-", stdin=parsed.grouped() + "\n")
     assert after.returncode == 0, after.stderr
-    assert "پرونده بررسی می‌شود." in after.stdout
-    assert f"reply from {officer_body}" in after.stdout
+    assert "  | پرونده بررسی می‌شود." in after.stdout
+    assert f"listed as from {officer_body}" in after.stdout
+    assert from_stdin.returncode == 0, from_stdin.stderr
+    assert from_stdin.stdout == after.stdout
+
+
+def test_without_a_server_the_cli_seals_nothing_and_prints_no_token(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    url, keys = seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    server = LiveServer(url, tmp_path)
+    with server:
+        pass  # only to learn a port that nothing listens on any more
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEDA_")}
+    env["SEDA_ROOT_PUBLIC_KEY"] = keys.root_public.hex()
+    result = subprocess.run(
+        [
+            SEDA,
+            "report",
+            "submit",
+            "--institution",
+            "tehran-central",
+            "--category",
+            "health",
+            "--server",
+            server.base_url,
+        ],
+        input="x",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1  # the directory could not be fetched: nothing was sealed
+    assert result.stdout == ""
 
 
 def _only_report_id(url: str) -> str:

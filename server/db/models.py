@@ -285,6 +285,9 @@ class Upload(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     chunks: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # SHA-256 of each sealed chunk, concatenated: a chunk is checked when it arrives, so no
+    # one who learns the id from a URL can fill a position with other bytes first.
+    chunk_digests: Mapped[bytes] = mapped_column(LargeBinary)
     report_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), index=True
     )

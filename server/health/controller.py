@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.errors import ServiceUnavailableError
+from server.errors import ServiceUnavailableError, problem_responses
 
 
 class Health(msgspec.Struct, frozen=True):
@@ -29,6 +29,7 @@ class HealthController(Controller):
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         summary="Health check",
         description="200 when the database answers; 503 problem otherwise. HEAD for probes.",
+        responses=problem_responses(),
     )
     async def health(self, db_session: NamedDependency[AsyncSession]) -> Health:
         try:

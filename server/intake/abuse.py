@@ -7,7 +7,6 @@ replaced every hour (with all buckets), so nothing that outlives the hour links 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import math
@@ -24,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from crypto import puzzle
 from server.db.models import ServerSecret
 from server.errors import RateLimitedError, SedaError
+from server.logging import get_logger
 
 PUZZLE_WINDOW_SECONDS = 600
+log = get_logger("seda.abuse")
 _PUZZLE_SECRET = "puzzle"  # noqa: S105 (the row name, not a secret)
 
 
@@ -36,7 +37,9 @@ class PuzzleFailedError(SedaError):
 class PuzzleSolution(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A solved client puzzle (docs/PROTOCOL.md §11)."""
 
-    challenge: Annotated[bytes, msgspec.Meta(min_length=puzzle.CHALLENGE_BYTES, max_length=20)]
+    challenge: Annotated[
+        bytes, msgspec.Meta(min_length=puzzle.CHALLENGE_BYTES, max_length=puzzle.CHALLENGE_BYTES)
+    ]
     nonce: Annotated[bytes, msgspec.Meta(min_length=1, max_length=32)]
 
 
@@ -56,11 +59,18 @@ class Puzzles:
         bits: int,
         sessions: async_sessionmaker[AsyncSession],
         clock: Callable[[], float] = time.time,
+        extra_bits: Callable[[], int] = lambda: 0,
     ) -> None:
-        self.bits = bits
+        self.base_bits = bits
         self.sessions = sessions
         self.clock = clock
+        self.extra_bits = extra_bits
         self._secret: bytes | None = None
+
+    @property
+    def bits(self) -> int:
+        """The difficulty now: the setting, raised while someone is guessing tokens."""
+        return 0 if self.base_bits == 0 else min(puzzle.MAX_BITS, self.base_bits + self.extra_bits())
 
     async def secret(self) -> bytes:
         """The shared key, made by the first process that needs it (its own transaction)."""
@@ -75,8 +85,9 @@ class Puzzles:
     async def issue(self) -> PuzzleChallenge:
         window = self._window()
         expires = (window + 2) * PUZZLE_WINDOW_SECONDS - int(self.clock())
-        challenge = puzzle.issue_challenge(await self.secret(), window)
-        return PuzzleChallenge(challenge=challenge, bits=self.bits, expires_in=expires)
+        bits = self.bits
+        challenge = puzzle.issue_challenge(await self.secret(), window, bits)
+        return PuzzleChallenge(challenge=challenge, bits=bits, expires_in=expires)
 
     async def check(self, solution: PuzzleSolution | None, purpose: str, subject: bytes) -> None:
         """``PuzzleFailedError`` unless ``solution`` is a fresh, genuine, solved puzzle."""
@@ -84,10 +95,13 @@ class Puzzles:
             return
         if solution is None:
             raise PuzzleFailedError
-        fresh = self._window() - puzzle.challenge_window(solution.challenge) in (0, 1)
-        genuine = puzzle.challenge_is_genuine(await self.secret(), solution.challenge)
-        solved = puzzle.solves(solution.challenge, self.bits, purpose, subject, solution.nonce)
-        if not (fresh and genuine and solved):
+        challenge = solution.challenge
+        fresh = self._window() - puzzle.challenge_window(challenge) in (0, 1)
+        genuine = puzzle.challenge_is_genuine(await self.secret(), challenge)
+        bits = puzzle.challenge_bits(challenge)
+        hard_enough = bits >= self.bits
+        solved = puzzle.solves(challenge, bits, purpose, subject, solution.nonce)
+        if not (fresh and genuine and hard_enough and solved):
             raise PuzzleFailedError
 
 
@@ -151,18 +165,37 @@ class TokenBuckets:
 
 
 class LookupLimits:
-    """Per-client look-ups and failed look-ups across all clients of this process."""
+    """Per-client look-ups, and a watch on failed look-ups across all clients.
 
-    def __init__(self, burst: int, per_minute: int, failed_per_minute: int) -> None:
-        self.per_client = TokenBuckets(burst, per_minute)
-        self.failures = TokenBuckets(failed_per_minute, failed_per_minute)
+    Failures never refuse anyone: a budget that refused every look-up once spent would let
+    one client lock every reporter out (a retaliation report included). Instead, while
+    failures run above the budget, puzzles get ``PRESSURE_BITS`` harder for everyone, which
+    slows guessing without shutting the door. (Guessing is hopeless anyway: 63-bit tokens and
+    one Argon2id run per guess, PROTOCOL.md §5.1.)
+    """
+
+    PRESSURE_BITS = 4
+    PRESSURE_SECONDS = 600.0
+
+    def __init__(
+        self, burst: int, per_minute: int, failed_per_minute: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.per_client = TokenBuckets(burst, per_minute, clock)
+        self.failures = TokenBuckets(failed_per_minute, failed_per_minute, clock)
+        self.clock = clock
+        self._pressure_until = 0.0
 
     def admit(self, client: str) -> None:
-        """Before a look-up: this client has budget left and failures are not being refused."""
-        self.failures.check(b"all")
+        """Before a look-up: this client has budget left (``RateLimitedError`` if not)."""
         self.per_client.take(self.per_client.label(client))
 
     def failed(self) -> None:
         """After a look-up that matched no report (a wrong or guessed token)."""
-        with contextlib.suppress(RateLimitedError):  # already refusing; this miss is a 404
+        try:
             self.failures.take(b"all")
+        except RateLimitedError:
+            self._pressure_until = self.clock() + self.PRESSURE_SECONDS
+            log.warning("lookup_guessing_pressure")
+
+    def extra_bits(self) -> int:
+        return self.PRESSURE_BITS if self.clock() < self._pressure_until else 0

@@ -18,7 +18,14 @@ from typing import Any
 from litestar import Controller, Litestar, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.exc import SQLAlchemyError
@@ -56,11 +63,12 @@ class Intake:
         pinned = bytes.fromhex(settings.root_public_key) if settings.root_public_key else None
         self.database = database
         self.trust = TrustStore(pinned)
-        self.puzzles = Puzzles(settings.puzzle_bits, database.sessions)
         self.limits = LookupLimits(
             settings.lookup_burst, settings.lookup_per_minute, settings.failed_lookups_per_minute
         )
+        self.puzzles = Puzzles(settings.puzzle_bits, database.sessions, extra_bits=self.limits.extra_bits)
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.pending_upload_bytes = settings.max_pending_upload_bytes
 
     async def housekeeping(self, period: float = 3600.0) -> None:
         """Forever, from a minute after start: purge uploads no report took (idempotent, so
@@ -129,7 +137,9 @@ class _ChunkOperation(Operation):
     """The chunk upload's body is raw bytes, read from the request (so Litestar cannot see it)."""
 
     def __post_init__(self) -> None:
-        chunk = Schema(type=OpenAPIType.STRING, format="binary", min_length=1, max_length=MAX_CHUNK_BYTES)
+        chunk = Schema(
+            type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, min_length=1, max_length=MAX_CHUNK_BYTES
+        )
         self.request_body = RequestBody(
             content={"application/octet-stream": OpenAPIMediaType(schema=chunk)},
             description="One sealed chunk: the plaintext piece and its GCM tag.",
@@ -183,6 +193,7 @@ class IntakeController(Controller):
                 *_JSON_BODY,
                 "puzzle-failed",
                 "report-id-conflict",
+                "conflict",
                 "stale-directory",
                 "invalid-envelope",
                 "routing-refused",
@@ -244,7 +255,7 @@ class IntakeController(Controller):
         status_code=HTTP_201_CREATED,
         responses={
             HTTP_200_OK: ResponseSpec(UploadState, description="Announced before: its state"),
-            **problem_responses(*_JSON_BODY, "puzzle-failed", "conflict"),
+            **problem_responses(*_JSON_BODY, "puzzle-failed", "conflict", "upload-incomplete"),
         },
     )
     async def start_upload(
@@ -252,7 +263,7 @@ class IntakeController(Controller):
     ) -> Response[UploadState]:
         await intake.puzzles.check(data.puzzle, "upload", uuid.UUID(data.attachment_id).bytes)
         async with intake.database.write_session() as session:
-            state, created = await uploads.start(session, data, intake.clock())
+            state, created = await uploads.start(session, data, intake.clock(), intake.pending_upload_bytes)
         return Response(state, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get(

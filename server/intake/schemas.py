@@ -111,11 +111,13 @@ class FollowUpReceipt(msgspec.Struct, frozen=True):
 
 
 class UploadStart(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Announce a sealed attachment stream: its chunk count and stream digest (§3.4)."""
+    """Announce a sealed attachment stream: its chunk count, stream digest (§3.4) and the
+    SHA-256 of each chunk (so each is checked on arrival)."""
 
     attachment_id: UUIDText
     chunks: Annotated[int, msgspec.Meta(ge=1, le=MAX_UPLOAD_CHUNKS)]
     sha256: Bytes32
+    chunk_sha256: Annotated[list[Bytes32], msgspec.Meta(min_length=1, max_length=MAX_UPLOAD_CHUNKS)]
     puzzle: PuzzleSolution | None = None
 
 

@@ -126,7 +126,17 @@ async def existing_receipt(
         return None
     if report.envelope_sha256 != digest:
         raise ReportIdConflictError
-    return _receipt(report, await _recipient_codes(session, trusted, report_id))
+    # The receipt names the bodies the report was sealed to, not those added since (a
+    # retaliation escalation must not show through a replayed submission).
+    sealed_to = {wrap.wrapped for wrap in crypto.decode_envelope(report.envelope).recipients}
+    codes = {body_id: code for code, body_id in trusted.body_ids.items()}
+    rows = await session.execute(
+        select(ReportRecipient.body_id, ReportRecipient.wrapped_key).where(
+            ReportRecipient.report_id == report_id
+        )
+    )
+    initial = [codes.get(body_id, f"body-{body_id}") for body_id, wrapped in rows if wrapped in sealed_to]
+    return _receipt(report, initial)
 
 
 async def submit(

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("chunks", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("chunk_digests", sa.LargeBinary(), nullable=False),
         sa.Column("report_id", sa.Uuid(), nullable=True),
         sa.Column("created_hour", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(

@@ -589,3 +589,28 @@ def test_uploads_no_report_took_yet_are_bounded_in_total(seeded: Seeded) -> None
     assert refused.status_code == 503
     assert refused.json()["code"] == "unavailable"
     assert "retry-after" in refused.headers
+
+
+def test_a_client_holding_the_current_directory_gets_304(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (_, http):
+        first = http.get("/api/v1/directory")
+        again = http.get("/api/v1/directory", headers={"if-none-match": first.headers["etag"]})
+        other = http.get("/api/v1/directory", headers={"if-none-match": '"0000"'})
+    assert (first.status_code, again.status_code, other.status_code) == (200, 304, 200)
+    assert again.content == b""
+
+
+def test_a_stored_report_sent_again_after_its_puzzle_expired_still_gets_its_receipt(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, puzzle_bits=8) as (client, http):
+        body = sealed(client, http)
+        first = post(http, "/api/v1/reports", body)
+        body["puzzle"] = None  # as if expired: the stored report still answers
+        again = post(http, "/api/v1/reports", body)
+        fresh = sealed(client, http)
+        fresh["puzzle"] = None
+        refused = post(http, "/api/v1/reports", fresh)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert refused.json()["code"] == "puzzle-failed"

@@ -4,6 +4,7 @@ newer ones (DESIGN.md §2.7); the in-flight bound that answers 503 instead of qu
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -147,3 +148,18 @@ def test_requests_beyond_the_in_flight_bound_are_answered_503_at_once() -> None:
     headers = dict(sent[0]["headers"])  # type: ignore[call-overload]
     assert headers[b"retry-after"] == b"2"
     assert json.loads(sent[1]["body"])["code"] == "unavailable"  # type: ignore[arg-type]
+
+
+def test_a_reporter_can_follow_a_report_while_no_directory_is_valid(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft())
+    later = datetime.now(UTC) + timedelta(days=400)
+    app = create_app(Settings(database_url=url, puzzle_bits=0), clock=lambda: later)
+    with TestClient(app) as http:
+        secrets = crypto.derive_from_token(submitted.token)
+        answer = http.post(
+            "/api/v1/status", json={"lookup_secret": base64.b64encode(secrets.lookup_secret).decode()}
+        )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "received"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -27,16 +28,17 @@ from litestar.openapi.spec import (
     Schema,
 )
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
+from crypto.envelope import encode_envelope
 from server.db.lifecycle import Database
 from server.db.models import Report, Upload
 from server.errors import problem_responses
 from server.intake import service, tracking, uploads
-from server.intake.abuse import LookupLimits, PuzzleChallenge, Puzzles, PuzzleSolution
+from server.intake.abuse import LookupLimits, PuzzleChallenge, PuzzleFailedError, Puzzles, PuzzleSolution
 from server.intake.schemas import (
     MAX_CHUNK_BYTES,
     MAX_UPLOAD_CHUNKS,
@@ -112,12 +114,14 @@ class Intake:
         return report
 
 
-def _document(data: bytes) -> Response[bytes]:
-    return Response(
-        content=data,
-        media_type="application/json",
-        headers={"cache-control": "no-cache", "etag": f'"{crypto.encoding.sha256("etag", data).hex()[:32]}"'},
-    )
+def _document(data: bytes, request: Request[Any, Any, Any]) -> Response[bytes]:
+    """A signed document, or 304 when the client already holds this version (the directory is
+    over a megabyte; clients revalidate instead of fetching it again)."""
+    etag = f'"{crypto.encoding.sha256("etag", data).hex()[:32]}"'
+    headers = {"cache-control": "no-cache", "etag": etag}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(content=b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(content=data, media_type="application/json", headers=headers)
 
 
 # What each handler can answer besides its success (docs/API.md, "Problem codes").
@@ -128,6 +132,7 @@ _LOOKUP = (*_JSON_BODY, "puzzle-failed", "too-many-requests", "not-found", "not-
 def _signed_document(description: str) -> dict[int, ResponseSpec]:
     return {
         HTTP_200_OK: ResponseSpec(crypto.SignedDocument, description=description, generate_examples=False),
+        HTTP_304_NOT_MODIFIED: ResponseSpec(None, description="The client's copy (If-None-Match) is current"),
         **problem_responses("not-published"),
     }
 
@@ -158,9 +163,12 @@ class IntakeController(Controller):
         responses=_signed_document("The directory, signed by the root key"),
     )
     async def directory(
-        self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
+        self,
+        intake: NamedDependency[Intake],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
     ) -> Response[bytes]:
-        return _document((await intake.trusted(db_session)).directory_signed)
+        return _document((await intake.trusted(db_session)).directory_signed, request)
 
     @get(
         "/policy",
@@ -169,9 +177,12 @@ class IntakeController(Controller):
         responses=_signed_document("The routing policy, signed by the root key"),
     )
     async def policy(
-        self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
+        self,
+        intake: NamedDependency[Intake],
+        db_session: NamedDependency[AsyncSession],
+        request: Request[Any, Any, Any],
     ) -> Response[bytes]:
-        return _document((await intake.trusted(db_session)).policy_signed)
+        return _document((await intake.trusted(db_session)).policy_signed, request)
 
     @get(
         "/puzzle",
@@ -204,7 +215,18 @@ class IntakeController(Controller):
     )
     async def submit(self, intake: NamedDependency[Intake], data: JSONBody[Submission]) -> Response[Receipt]:
         envelope_id = uuid.UUID(data.envelope.report_id)
-        await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
+        try:
+            await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
+        except PuzzleFailedError:
+            # A retry of a stored report (from an outbox, after the puzzle expired) still gets
+            # its receipt: it reveals nothing but that receipt, to whoever holds the envelope.
+            async with intake.database.sessions() as session:
+                digest = hashlib.sha256(encode_envelope(data.envelope)).digest()
+                trusted = await intake.trusted(session)
+                replay = await service.existing_receipt(session, trusted, envelope_id, digest)
+            if replay is None:
+                raise
+            return Response(replay, status_code=HTTP_200_OK)
         async with intake.database.write_session() as session:
             trusted = await intake.trusted(session)
             receipt, created = await service.submit(session, trusted, data, intake.clock())
@@ -226,7 +248,7 @@ class IntakeController(Controller):
     ) -> StatusView:
         await intake.admit_lookup(request, data.lookup_secret, data.puzzle)
         report = await intake.find(db_session, data.lookup_secret)
-        return await tracking.status_view(db_session, await intake.trusted(db_session), report)
+        return await tracking.status_view(db_session, report)
 
     @post(
         "/follow-ups",

@@ -7,27 +7,37 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
-from server.db.models import Message, Report, ReportRecipient, StatusEvent
+from server.db.models import Body, Message, Report, ReportRecipient, StatusEvent
 from server.intake.schemas import HistoryItem, RecipientItem, ReplyItem, StatusView
-from server.intake.trust import Trusted
 
 _message_decoder = msgspec.json.Decoder(crypto.SealedMessage)
 
 
-async def status_view(session: AsyncSession, trusted: Trusted, report: Report) -> StatusView:
-    """The reporter's view of ``report``; replies only (never follow-ups or notes)."""
-    codes = {body_id: code for code, body_id in trusted.body_ids.items()}
-    events = await session.scalars(
-        select(StatusEvent).where(StatusEvent.report_id == report.id).order_by(StatusEvent.seq)
+async def status_view(session: AsyncSession, report: Report) -> StatusView:
+    """The reporter's view of ``report``; replies only (never follow-ups or notes).
+
+    Needs no directory: a reporter can follow a report even while none is valid."""
+    events = list(
+        await session.scalars(
+            select(StatusEvent).where(StatusEvent.report_id == report.id).order_by(StatusEvent.seq)
+        )
     )
-    recipients = await session.scalars(
-        select(ReportRecipient)
-        .where(ReportRecipient.report_id == report.id)
-        .order_by(ReportRecipient.body_id)
+    recipients = list(
+        await session.scalars(
+            select(ReportRecipient)
+            .where(ReportRecipient.report_id == report.id)
+            .order_by(ReportRecipient.body_id)
+        )
     )
-    replies = await session.scalars(
-        select(Message).where(Message.report_id == report.id, Message.kind == "reply").order_by(Message.seq)
+    replies = list(
+        await session.scalars(
+            select(Message)
+            .where(Message.report_id == report.id, Message.kind == "reply")
+            .order_by(Message.seq)
+        )
     )
+    ids = {e.body_id for e in events} | {r.body_id for r in recipients} | {m.body_id for m in replies}
+    codes = dict((await session.execute(select(Body.id, Body.code).where(Body.id.in_(ids - {None})))).all())
     header = crypto.decode_envelope(report.envelope).header()
     return StatusView(
         report_id=str(report.id),

@@ -30,7 +30,10 @@ from server.db.models import Message, Report, ReportRecipient, StatusEvent, Uplo
 from server.db.types import round_down_to_hour
 from server.demo.keys import DemoKeys
 from server.intake.abuse import LookupLimits
-from server.intake.schemas import MAX_CHUNK_BYTES
+from server.intake.committer import GroupCommitter
+from server.intake.schemas import MAX_CHUNK_BYTES, Submission
+from server.intake.service import ConflictError, plan_submission
+from server.intake.trust import TrustStore
 from server.intake.uploads import purge_abandoned
 from tests.intake_support import Officer, draft, in_process_client, seed_database, seeded_sqlite
 
@@ -614,3 +617,38 @@ def test_a_stored_report_sent_again_after_its_puzzle_expired_still_gets_its_rece
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json() == first.json()
     assert refused.json()["code"] == "puzzle-failed"
+
+
+def test_a_failing_submission_in_a_group_commit_fails_alone(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        bodies = [
+            client.build_submission(
+                draft(f"گزارش {n}"), crypto.derive_from_token(crypto.new_token()), solve_puzzle=False
+            )
+            for n in range(3)
+        ]
+    bodies[1]["lookup_verifier"] = bodies[0]["lookup_verifier"]  # collides inside the batch
+    submissions = [msgspec.json.decode(msgspec.json.encode(body), type=Submission) for body in bodies]
+
+    async def scenario() -> list[Any]:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                trusted = await TrustStore(None).current(session, datetime.now(UTC))
+            plans = [plan_submission(trusted, submission, datetime.now(UTC)) for submission in submissions]
+            committer = GroupCommitter(database)
+            results = await asyncio.gather(
+                *(committer.store(trusted, plan) for plan in plans), return_exceptions=True
+            )
+            await committer.stop()
+            return results
+        finally:
+            await database.dispose()
+
+    first, second, third = asyncio.run(scenario())
+    assert first[1] is True
+    assert third[1] is True
+    assert isinstance(second, ConflictError)
+    assert table_counts(url)["reports"] == 2
+    assert table_counts(url)["status_events"] == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from server.db import migrate
 from server.db.lifecycle import Database
 from server.demo.keys import DemoKeys
 from server.http import InflightLimit
-from server.intake.trust import PublishError, publish
+from server.intake.trust import PublishError, TrustStore, publish
 from server.settings import Settings
 from tests.intake_support import draft, in_process_client, seeded_sqlite
 
@@ -80,6 +81,7 @@ def test_a_newer_directory_makes_old_submissions_stale_and_the_client_refreshes(
         old = client.documents()
         newer = resign(keys, old.directory, serial=old.serial + 1)
         assert try_publish(url, newer, keys.root_public).startswith("directory")
+        time.sleep(TrustStore(None).recheck + 0.1)  # a process looks for newer documents this often
         receipt = client.submit(draft()).receipt  # stale first, then refreshed and resealed
         assert client.documents().serial == old.serial + 1
     assert receipt.recipients

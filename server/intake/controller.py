@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -33,12 +32,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
-from crypto.envelope import encode_envelope
 from server.db.lifecycle import Database
 from server.db.models import Report, Upload
-from server.errors import problem_responses
+from server.errors import SedaError, problem_responses
 from server.intake import service, tracking, uploads
-from server.intake.abuse import LookupLimits, PuzzleChallenge, PuzzleFailedError, Puzzles, PuzzleSolution
+from server.intake.abuse import LookupLimits, PuzzleChallenge, Puzzles, PuzzleSolution
+from server.intake.committer import GroupCommitter
 from server.intake.schemas import (
     MAX_CHUNK_BYTES,
     MAX_UPLOAD_CHUNKS,
@@ -71,6 +70,8 @@ class Intake:
         self.puzzles = Puzzles(settings.puzzle_bits, database.sessions, extra_bits=self.limits.extra_bits)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.pending_upload_bytes = settings.max_pending_upload_bytes
+        self.committer = GroupCommitter(database)
+        self.body_codes: dict[int, str] = {}
 
     async def housekeeping(self, period: float = 3600.0) -> None:
         """Forever, from a minute after start: purge uploads no report took (idempotent, so
@@ -94,9 +95,25 @@ class Intake:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await self.committer.stop()
 
     async def trusted(self, session: AsyncSession) -> Trusted:
         return await self.trust.current(session, self.clock())
+
+    async def trusted_now(self) -> Trusted:
+        """The trusted documents, from the cache when it is fresh (no database round trip)."""
+        cached = self.trust.fresh(self.clock())
+        if cached is not None:
+            return cached
+        async with self.database.sessions() as session:
+            return await self.trusted(session)
+
+    async def replay(self, trusted: Trusted, data: Submission) -> Receipt | None:
+        """The receipt of this very submission if it is already stored (else None)."""
+        async with self.database.sessions() as session:
+            return await service.existing_receipt(
+                session, trusted, uuid.UUID(data.envelope.report_id), service.envelope_digest(data.envelope)
+            )
 
     async def admit_lookup(
         self, request: Request[Any, Any, Any], secret: bytes, solution: PuzzleSolution | None
@@ -215,21 +232,19 @@ class IntakeController(Controller):
     )
     async def submit(self, intake: NamedDependency[Intake], data: JSONBody[Submission]) -> Response[Receipt]:
         envelope_id = uuid.UUID(data.envelope.report_id)
+        trusted = await intake.trusted_now()
         try:
             await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
-        except PuzzleFailedError:
-            # A retry of a stored report (from an outbox, after the puzzle expired) still gets
-            # its receipt: it reveals nothing but that receipt, to whoever holds the envelope.
-            async with intake.database.sessions() as session:
-                digest = hashlib.sha256(encode_envelope(data.envelope)).digest()
-                trusted = await intake.trusted(session)
-                replay = await service.existing_receipt(session, trusted, envelope_id, digest)
+            # Checked and routed before the write lock is taken: the lock covers the inserts only.
+            planned = service.plan_submission(trusted, data, intake.clock())
+        except SedaError:
+            # A retry of a stored report still gets its receipt after its puzzle expired or the
+            # directory changed (an outbox may hold it for days); it reveals only that receipt.
+            replay = await intake.replay(trusted, data)
             if replay is None:
                 raise
             return Response(replay, status_code=HTTP_200_OK)
-        async with intake.database.write_session() as session:
-            trusted = await intake.trusted(session)
-            receipt, created = await service.submit(session, trusted, data, intake.clock())
+        receipt, created = await intake.committer.store(trusted, planned)
         return Response(receipt, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @post(
@@ -248,7 +263,7 @@ class IntakeController(Controller):
     ) -> StatusView:
         await intake.admit_lookup(request, data.lookup_secret, data.puzzle)
         report = await intake.find(db_session, data.lookup_secret)
-        return await tracking.status_view(db_session, report)
+        return await tracking.status_view(db_session, report, intake.body_codes)
 
     @post(
         "/follow-ups",

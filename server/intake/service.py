@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime
+from typing import Any, cast
 
 import msgspec
 from sqlalchemy import func, select
@@ -23,6 +24,7 @@ from routing.decide import ReportFacts, RoutingDecision, route
 from routing.errors import RoutingError
 from routing.taxonomy import CATEGORY_CODES
 from routing.vocabulary import Channel, Concern, ReporterType, ReportStatus, ReportType, Urgency
+from server.db.base import Base
 from server.db.models import (
     Message,
     MessageAuthor,
@@ -139,19 +141,46 @@ async def existing_receipt(
     return _receipt(report, initial)
 
 
-async def submit(
-    session: AsyncSession, trusted: Trusted, submission: Submission, now: datetime
-) -> tuple[Receipt, bool]:
-    """Check and store one sealed report; commits. Returns the receipt and whether this call
-    stored it (False for a repeat). Raises a ``SedaError`` and stores nothing when the
-    envelope, its routing, or its attachments do not hold."""
+class Planned(msgspec.Struct, frozen=True):
+    """A checked submission, ready to store: built outside the write lock. ``rows()`` makes
+    new ORM rows each time, so a batch that failed can be stored again row by row."""
+
+    report: dict[str, Any]
+    recipients: list[dict[str, Any]]
+    routed: list[str]
+    attachments: list[str]
+
+    @property
+    def report_id(self) -> uuid.UUID:
+        return cast("uuid.UUID", self.report["id"])
+
+    @property
+    def digest(self) -> bytes:
+        return cast("bytes", self.report["envelope_sha256"])
+
+    def rows(self) -> list[Base]:
+        report = Report(**self.report)
+        first = StatusEvent(report_id=report.id, seq=1, status=report.status, at_hour=report.received_hour)
+        return [report, *(ReportRecipient(**fields) for fields in self.recipients), first]
+
+
+def receipt_of(planned: Planned) -> Receipt:
+    """The receipt of a planned report once stored."""
+    report = planned.report
+    return Receipt(
+        report_id=str(report["id"]),
+        envelope_sha256=report["envelope_sha256"],
+        received_hour=report["received_hour"],
+        acknowledge_by=report["acknowledge_by"],
+        feedback_by=report["feedback_by"],
+        recipients=sorted(planned.routed),
+    )
+
+
+def plan_submission(trusted: Trusted, submission: Submission, now: datetime) -> Planned:
+    """Check a sealed report against the signed policy and directory (no I/O). Raises a
+    ``SedaError`` when the envelope, its routing or its token parts do not hold."""
     envelope = submission.envelope
-    report_id = uuid.UUID(envelope.report_id)
-    encoded = encode_envelope(envelope)
-    digest = hashlib.sha256(encoded).digest()
-    replay = await existing_receipt(session, trusted, report_id, digest)
-    if replay is not None:
-        return replay, False
     if submission.directory_serial != trusted.serial:
         raise StaleDirectoryError
     tokened = (envelope.reporter_key, submission.lookup_verifier, submission.thread_tag)
@@ -161,6 +190,8 @@ async def submit(
         envelope.context()  # a version and suite this server knows, distinct recipients
     except crypto.EnvelopeFormatError:
         raise InvalidEnvelopeError from None
+    if len(set(submission.attachments)) != len(submission.attachments):
+        raise UploadIncompleteError
     hour = round_down_to_hour(now)
     facts = facts_of(envelope.routing, hour, retaliation=False)
     decision = decide(trusted, facts, list(submission.reporter_choices))
@@ -168,61 +199,78 @@ async def submit(
     routed = [recipient.body for recipient in decision.recipients]
     if len(wraps) != len(envelope.recipients) or set(wraps) != expected_key_ids(trusted, routed):
         raise RoutingRefusedError
-    uploads = await _complete_uploads(session, submission.attachments)
-    report = Report(
-        id=report_id,
-        protocol_version=envelope.version,
-        envelope=encoded,
-        envelope_sha256=digest,
-        institution_id=trusted.institution_ids[facts.institution],
-        report_type=facts.report_type,
-        category=facts.category,
-        concerns=facts.concerns.value,
-        reporter_type=ReporterType(envelope.routing.reporter_type),
-        channel=Channel(envelope.routing.channel),
-        urgency=facts.urgency,
-        status=ReportStatus.RECEIVED,
-        retaliation=False,
-        received_hour=hour,
-        lookup_verifier=submission.lookup_verifier,
-        thread_tag=submission.thread_tag,
-        directory_serial=trusted.serial,
-        policy_version=decision.policy_version,
-        acknowledge_by=decision.acknowledge_by,
-        feedback_by=decision.feedback_by,
-    )
+    encoded = encode_envelope(envelope)
+    report_id = uuid.UUID(envelope.report_id)
+    report: dict[str, Any] = {
+        "id": report_id,
+        "protocol_version": envelope.version,
+        "envelope": encoded,
+        "envelope_sha256": hashlib.sha256(encoded).digest(),
+        "institution_id": trusted.institution_ids[facts.institution],
+        "report_type": facts.report_type,
+        "category": facts.category,
+        "concerns": facts.concerns.value,
+        "reporter_type": ReporterType(envelope.routing.reporter_type),
+        "channel": Channel(envelope.routing.channel),
+        "urgency": facts.urgency,
+        "status": ReportStatus.RECEIVED,
+        "retaliation": False,
+        "received_hour": hour,
+        "lookup_verifier": submission.lookup_verifier,
+        "thread_tag": submission.thread_tag,
+        "directory_serial": trusted.serial,
+        "policy_version": decision.policy_version,
+        "acknowledge_by": decision.acknowledge_by,
+        "feedback_by": decision.feedback_by,
+    }
+    recipients = [
+        {
+            "report_id": report_id,
+            "body_id": trusted.body_ids[recipient.body],
+            "via": recipient.via,
+            "reason": recipient.reason,
+            "wrapped_key": wraps[trusted.key_ids[recipient.body]],
+            "added_hour": hour,
+        }
+        for recipient in decision.recipients
+    ]
+    planned = Planned(report, recipients, routed, list(submission.attachments))
+    planned.rows()  # the models' own checks (random id, whole hours) fail here, not in a batch
+    return planned
+
+
+def envelope_digest(envelope: crypto.ReportEnvelope) -> bytes:
+    return hashlib.sha256(encode_envelope(envelope)).digest()
+
+
+async def store_submission(session: AsyncSession, trusted: Trusted, planned: Planned) -> tuple[Receipt, bool]:
+    """Store a planned report, its recipients, first status and attachments in one
+    transaction; commits before returning. A report already stored under the same id with
+    the same envelope is answered with its receipt (``False``: not stored by this call)."""
     try:
-        session.add(report)
-        await session.flush()  # on PostgreSQL a concurrent twin waits here for the first
-        session.add_all(
-            ReportRecipient(
-                report_id=report_id,
-                body_id=trusted.body_ids[recipient.body],
-                via=recipient.via,
-                reason=recipient.reason,
-                wrapped_key=wraps[trusted.key_ids[recipient.body]],
-                added_hour=hour,
-            )
-            for recipient in decision.recipients
-        )
-        session.add(StatusEvent(report_id=report_id, seq=1, status=ReportStatus.RECEIVED, at_hour=hour))
+        uploads = await _complete_uploads(session, planned.attachments)
+    except UploadIncompleteError:
+        replay = await existing_receipt(session, trusted, planned.report_id, planned.digest)
+        if replay is None:
+            raise
+        return replay, False
+    try:
+        session.add_all(planned.rows())
         for upload in uploads:
-            upload.report_id = report_id
-        await session.commit()
+            upload.report_id = planned.report_id
+        await session.commit()  # on PostgreSQL a concurrent twin waits here for the first
     except IntegrityError:
-        # The same id was stored meanwhile (concurrent retries): answer as a replay. Anything
-        # else unique (a lookup verifier already in use) is a conflict; nothing was stored.
+        # The same id was stored before or meanwhile: answer as a replay. Anything else
+        # unique (a lookup verifier already in use) is a conflict; nothing was stored.
         await session.rollback()
-        replay = await existing_receipt(session, trusted, report_id, digest)
+        replay = await existing_receipt(session, trusted, planned.report_id, planned.digest)
         if replay is None:
             raise ConflictError from None
         return replay, False
-    return _receipt(report, routed), True
+    return receipt_of(planned), True
 
 
 async def _complete_uploads(session: AsyncSession, attachment_ids: list[str]) -> list[Upload]:
-    if len(set(attachment_ids)) != len(attachment_ids):
-        raise UploadIncompleteError
     uploads: list[Upload] = []
     for attachment_id in attachment_ids:
         # Locked (PostgreSQL) so that two reports listing one upload cannot both take it.

@@ -13,10 +13,11 @@ from server.intake.schemas import HistoryItem, RecipientItem, ReplyItem, StatusV
 _message_decoder = msgspec.json.Decoder(crypto.SealedMessage)
 
 
-async def status_view(session: AsyncSession, report: Report) -> StatusView:
+async def status_view(session: AsyncSession, report: Report, known_codes: dict[int, str]) -> StatusView:
     """The reporter's view of ``report``; replies only (never follow-ups or notes).
 
-    Needs no directory: a reporter can follow a report even while none is valid."""
+    Needs no directory: a reporter can follow a report even while none is valid.
+    ``known_codes`` caches body codes by id across calls (a body's id never changes code)."""
     events = list(
         await session.scalars(
             select(StatusEvent).where(StatusEvent.report_id == report.id).order_by(StatusEvent.seq)
@@ -37,7 +38,12 @@ async def status_view(session: AsyncSession, report: Report) -> StatusView:
         )
     )
     ids = {e.body_id for e in events} | {r.body_id for r in recipients} | {m.body_id for m in replies}
-    codes = dict((await session.execute(select(Body.id, Body.code).where(Body.id.in_(ids - {None})))).all())
+    missing = {body_id for body_id in ids if body_id is not None and body_id not in known_codes}
+    if missing:
+        known_codes.update(
+            (await session.execute(select(Body.id, Body.code).where(Body.id.in_(missing)))).all()
+        )
+    codes = known_codes
     header = crypto.decode_envelope(report.envelope).header()
     return StatusView(
         report_id=str(report.id),

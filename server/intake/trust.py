@@ -9,6 +9,8 @@ one appears, so several server processes agree without talking to each other.
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import msgspec
@@ -54,19 +56,39 @@ class Trusted(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TrustStore:
-    """The per-process cache of the published documents."""
+    """The per-process cache of the published documents.
 
-    def __init__(self, pinned_root: bytes | None) -> None:
+    Whether a newer document was published is asked at most every ``recheck`` seconds (one
+    query saved per request); a process picks up a new directory within that time, and a
+    client that sealed with the newer one meanwhile is told its directory is stale and
+    retries (docs/API.md).
+    """
+
+    def __init__(
+        self, pinned_root: bytes | None, recheck: float = 1.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
         self.pinned_root = pinned_root
+        self.recheck = recheck
+        self.monotonic = monotonic
         self._cached: tuple[tuple[int, int], Trusted] | None = None
+        self._checked_at = float("-inf")
+
+    def fresh(self, now: datetime) -> Trusted | None:
+        """The cached documents if they were checked less than ``recheck`` ago and are valid."""
+        if self._cached is None or self.monotonic() - self._checked_at >= self.recheck:
+            return None
+        trusted = self._cached[1]
+        return trusted if now < trusted.expires_at else None
 
     async def current(self, session: AsyncSession, now: datetime) -> Trusted:
         """The trusted documents now; ``NotPublishedError`` if none are valid."""
-        newest = await _newest_ids(session)
-        if newest is None:
-            raise NotPublishedError
-        if self._cached is None or self._cached[0] != newest:
-            self._cached = (newest, await self._load(session, newest, now))
+        if self._cached is None or self.monotonic() - self._checked_at >= self.recheck:
+            newest = await _newest_ids(session)
+            if newest is None:
+                raise NotPublishedError
+            if self._cached is None or self._cached[0] != newest:
+                self._cached = (newest, await self._load(session, newest, now))
+            self._checked_at = self.monotonic()
         trusted = self._cached[1]
         if now >= trusted.expires_at:
             raise NotPublishedError

@@ -1,0 +1,91 @@
+"""Group commit: submissions that arrive together are stored in one transaction.
+
+One durable commit (one fsync on SQLite) then acknowledges many reports, and reports that
+arrive within the same moment are written together rather than one by one in their order
+of arrival. Every caller still gets its receipt only after the commit that stored its
+report. A batch that fails as a whole (a repeated id, a verifier in use) is stored again one
+submission at a time, so one bad submission never fails another; submissions with
+attachments take the one-at-a-time path directly (their uploads are checked under lock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+from sqlalchemy.exc import IntegrityError
+
+from server.db.lifecycle import Database
+from server.intake.schemas import Receipt
+from server.intake.service import Planned, receipt_of, store_submission
+from server.intake.trust import Trusted
+
+_Item = tuple[Trusted, Planned, "asyncio.Future[tuple[Receipt, bool]]"]
+
+
+class GroupCommitter:
+    """One writer task per process that drains a queue of planned submissions."""
+
+    def __init__(self, database: Database, max_batch: int = 64) -> None:
+        self.database = database
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    async def store(self, trusted: Trusted, planned: Planned) -> tuple[Receipt, bool]:
+        """Store ``planned`` (after every earlier submission in the queue); returns once the
+        transaction holding it has committed."""
+        if planned.attachments:
+            async with self.database.write_session() as session:
+                return await store_submission(session, trusted, planned)
+        if self._queue is None or self._worker is None or self._worker.done():
+            self._queue = asyncio.Queue()
+            self._worker = asyncio.create_task(self._run(self._queue))
+        future: asyncio.Future[tuple[Receipt, bool]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((trusted, planned, future))
+        # Shielded: a client that goes away must not cancel the commit of others' reports.
+        return await asyncio.shield(future)
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def _run(self, queue: asyncio.Queue[_Item]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self.max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._store_batch(batch)
+            except Exception as error:  # noqa: BLE001 (handed to every waiting caller)
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+
+    async def _store_batch(self, batch: list[_Item]) -> None:
+        if len(batch) > 1:
+            try:
+                # Shuffled, so the rows' order in storage is not the order of arrival.
+                shuffled = [planned for _, planned, _ in batch]
+                random.SystemRandom().shuffle(shuffled)
+                async with self.database.write_session() as session:
+                    session.add_all([row for planned in shuffled for row in planned.rows()])
+                    await session.commit()
+            except IntegrityError:
+                pass  # one of them repeats or conflicts: store them one at a time below
+            else:
+                for _, planned, future in batch:
+                    if not future.done():
+                        future.set_result((receipt_of(planned), True))
+                return
+        for trusted, planned, future in batch:
+            if future.done():
+                continue
+            try:
+                async with self.database.write_session() as session:
+                    future.set_result(await store_submission(session, trusted, planned))
+            except Exception as error:  # noqa: BLE001 (this caller's own failure)
+                future.set_exception(error)

@@ -25,9 +25,8 @@ import crypto
 from crypto import puzzle
 from crypto.directory import decode_signed
 from kiosk_client import wire
-from routing.decide import Directory, ReportFacts, RoutingDecision, directory_from_signed, route
+from routing.decide import Directory, RoutingDecision, directory_from_signed, facts_from_metadata, route
 from routing.policy import Policy, load_signed_policy
-from routing.vocabulary import Concern, ReportType, Urgency
 
 _T = TypeVar("_T")
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
@@ -230,15 +229,9 @@ class SedaClient:
         raise UnavailableError("stale-directory", 409)
 
     def decide(self, draft: ReportDraft) -> RoutingDecision:
+        """The recipients of ``draft`` under the verified policy and directory."""
         docs = self.documents()
-        facts = ReportFacts(
-            institution=draft.institution,
-            report_type=ReportType(draft.report_type),
-            category=draft.category,
-            concerns=Concern(draft.concerns),
-            urgency=Urgency(draft.urgency),
-            received_at=self.clock(),
-        )
+        facts = facts_from_metadata(_routing_of(draft), self.clock())
         return route(facts, docs.policy, docs.routing, draft.reporter_choices)
 
     def _submit_once(
@@ -263,15 +256,7 @@ class SedaClient:
         decision = self.decide(draft)
         publics = [docs.public_key(r.body) for r in decision.recipients]
         with_identity = [docs.public_key(r.body) for r in decision.recipients if r.identity]
-        routing = crypto.RoutingMetadata(
-            institution=draft.institution,
-            report_type=draft.report_type,
-            category=draft.category,
-            concerns=draft.concerns,
-            reporter_type=draft.reporter_type,
-            channel=draft.channel,
-            urgency=draft.urgency,
-        )
+        routing = _routing_of(draft)
         report_id = str(uuid.uuid4())
         reporter_public = secrets.reporter_public_key
         keys = crypto.new_report_keys(with_identity=draft.identity is not None)
@@ -402,28 +387,24 @@ class SedaClient:
         allowed = set(initial)
         escalating = retaliation or view.retaliation
         if escalating:
-            allowed |= {
-                r.body
-                for r in route(
-                    self._facts(header.routing, view.received_hour), docs.policy, docs.routing
-                ).recipients
-            }
+            facts = facts_from_metadata(header.routing, view.received_hour, retaliation=True)
+            allowed |= {r.body for r in route(facts, docs.policy, docs.routing).recipients}
         listed = {item.body for item in view.recipients}
         if not listed <= allowed:
             raise TrustError("the server lists a recipient this device cannot verify")
         return sorted(listed | (allowed - initial if retaliation and not view.retaliation else set()))
 
-    @staticmethod
-    def _facts(routing: crypto.RoutingMetadata, received: datetime) -> ReportFacts:
-        return ReportFacts(
-            institution=routing.institution,
-            report_type=ReportType(routing.report_type),
-            category=routing.category,
-            concerns=Concern(routing.concerns),
-            urgency=Urgency(routing.urgency),
-            received_at=received,
-            retaliation=True,
-        )
+
+def _routing_of(draft: ReportDraft) -> crypto.RoutingMetadata:
+    return crypto.RoutingMetadata(
+        institution=draft.institution,
+        report_type=draft.report_type,
+        category=draft.category,
+        concerns=draft.concerns,
+        reporter_type=draft.reporter_type,
+        channel=draft.channel,
+        urgency=draft.urgency,
+    )
 
 
 def _parse(token: crypto.TrackingToken | str) -> crypto.TrackingToken:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import msgspec
 
-from crypto import DirectoryEntry, KeyDirectory
+from crypto import DirectoryEntry, KeyDirectory, RoutingMetadata
 from routing.bodies import UnknownBodyTypeError, body_type
 from routing.deadlines import due
 from routing.errors import RoutingRuleError, UnknownBodyError
@@ -103,6 +103,24 @@ class ReportFacts(msgspec.Struct, frozen=True, kw_only=True):
     urgency: Urgency
     received_at: datetime
     retaliation: bool = False
+
+
+def facts_from_metadata(
+    routing: RoutingMetadata, received_at: datetime, *, retaliation: bool = False
+) -> ReportFacts:
+    """The routing facts of an envelope's routing metadata (what the server sees).
+
+    Raises ``ValueError`` for a code this version's vocabulary lacks.
+    """
+    return ReportFacts(
+        institution=routing.institution,
+        report_type=ReportType(routing.report_type),
+        category=routing.category,
+        concerns=Concern(routing.concerns),
+        urgency=Urgency(routing.urgency),
+        received_at=received_at,
+        retaliation=retaliation,
+    )
 
 
 class Recipient(msgspec.Struct, frozen=True):

@@ -95,29 +95,9 @@ def test_without_a_server_the_cli_seals_nothing_and_prints_no_token(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     url, keys = seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
-    server = LiveServer(url, tmp_path)
-    with server:
-        pass  # only to learn a port that nothing listens on any more
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEDA_")}
-    env["SEDA_ROOT_PUBLIC_KEY"] = keys.root_public.hex()
-    result = subprocess.run(
-        [
-            SEDA,
-            "report",
-            "submit",
-            "--institution",
-            "tehran-central",
-            "--category",
-            "health",
-            "--server",
-            server.base_url,
-        ],
-        input="x",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    server = LiveServer(url, tmp_path)  # never started: nothing listens on its port
+    result = report_cli(
+        server, keys, "submit", "--institution", "tehran-central", "--category", "health", stdin="x"
     )
     assert result.returncode == 1  # the directory could not be fetched: nothing was sealed
     assert result.stdout == ""

@@ -20,10 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
 from crypto.envelope import encode_envelope
-from routing.decide import ReportFacts, RoutingDecision, route
+from routing.decide import ReportFacts, RoutingDecision, facts_from_metadata, route
 from routing.errors import RoutingError
 from routing.taxonomy import CATEGORY_CODES
-from routing.vocabulary import Channel, Concern, ReporterType, ReportStatus, ReportType, Urgency
+from routing.vocabulary import Channel, ReporterType, ReportStatus
 from server.db.base import Base
 from server.db.models import (
     Message,
@@ -80,15 +80,7 @@ def facts_of(routing: crypto.RoutingMetadata, received_at: datetime, *, retaliat
     try:
         ReporterType(routing.reporter_type)
         Channel(routing.channel)
-        facts = ReportFacts(
-            institution=routing.institution,
-            report_type=ReportType(routing.report_type),
-            category=routing.category,
-            concerns=Concern(routing.concerns),
-            urgency=Urgency(routing.urgency),
-            received_at=received_at,
-            retaliation=retaliation,
-        )
+        facts = facts_from_metadata(routing, received_at, retaliation=retaliation)
     except ValueError:
         raise InvalidEnvelopeError from None
     if facts.category not in CATEGORY_CODES:

@@ -179,6 +179,18 @@ class SedaClient:
     def _post(self, path: str, body: dict[str, Any], kind: type[_T]) -> _T:
         return msgspec.json.decode(self._call("POST", path, json=body).content, type=kind)
 
+    def _post_solved(
+        self, path: str, body: dict[str, Any], purpose: str, subject: bytes, kind: type[_T]
+    ) -> _T:
+        """Post ``body`` (which carries a solved puzzle); if the server found the puzzle too
+        easy or stale meanwhile (its difficulty rises under attack), solve a new one once."""
+        try:
+            return self._post(path, body, kind)
+        except ClientError as error:
+            if error.code != "puzzle-failed":
+                raise
+        return self._post(path, {**body, "puzzle": self._solve(purpose, subject)}, kind)
+
     def _solve(self, purpose: str, subject: bytes) -> dict[str, bytes] | None:
         challenge = self._get("/api/v1/puzzle", wire.Puzzle)
         if challenge.bits == 0:
@@ -238,14 +250,15 @@ class SedaClient:
         self, draft: ReportDraft, token: crypto.TrackingToken, secrets: crypto.TokenSecrets
     ) -> wire.Receipt:
         body = self.build_submission(draft, secrets)
-        try:
-            receipt = self._post("/api/v1/reports", body, wire.Receipt)
-        except UnavailableError:
-            raise OutcomeUnknownError(token) from None  # sent, maybe stored, never answered
         envelope: crypto.ReportEnvelope = body["envelope"]
+        subject = uuid.UUID(envelope.report_id).bytes
+        try:
+            receipt = self._post_solved("/api/v1/reports", body, "submit", subject, wire.Receipt)
+        except (UnavailableError, msgspec.DecodeError, msgspec.ValidationError):
+            raise OutcomeUnknownError(token) from None  # sent, maybe stored, never answered
         digest = hashlib.sha256(crypto.encode_envelope(envelope)).digest()
         if receipt.report_id != envelope.report_id or receipt.envelope_sha256 != digest:
-            raise TrustError("the receipt is not for the report this device sent")
+            raise OutcomeUnknownError(token)  # an answer, but not for this report
         return receipt
 
     def build_submission(
@@ -308,7 +321,8 @@ class SedaClient:
             "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
             "puzzle": self._solve("upload", uuid.UUID(attachment_id).bytes),
         }
-        state = self._post("/api/v1/uploads", start, wire.UploadState)
+        subject = uuid.UUID(attachment_id).bytes
+        state = self._post_solved("/api/v1/uploads", start, "upload", subject, wire.UploadState)
         self.resume_upload(state, chunks)
         return crypto.AttachmentRef(
             attachment_id=attachment_id,
@@ -327,6 +341,10 @@ class SedaClient:
                 self._call("PUT", f"/api/v1/uploads/{state.attachment_id}/chunks/{position}", content=chunk)
 
     # -- tracking ------------------------------------------------------------------------
+    def _lookup(self, path: str, secrets: crypto.TokenSecrets, body: dict[str, Any], kind: type[_T]) -> _T:
+        verifier = crypto.lookup_verifier(secrets.lookup_secret)
+        return self._post_solved(path, {**body, **self._lookup_body(secrets)}, "lookup", verifier, kind)
+
     def _lookup_body(self, secrets: crypto.TokenSecrets) -> dict[str, Any]:
         verifier = crypto.lookup_verifier(secrets.lookup_secret)
         return {"lookup_secret": secrets.lookup_secret, "puzzle": self._solve("lookup", verifier)}
@@ -334,7 +352,7 @@ class SedaClient:
     def status(self, token: crypto.TrackingToken | str) -> Status:
         """Status, deadlines and replies (opened and authenticated on this device)."""
         secrets = crypto.derive_from_token(_parse(token))
-        view = self._post("/api/v1/status", self._lookup_body(secrets), wire.StatusView)
+        view = self._lookup("/api/v1/status", secrets, {}, wire.StatusView)
         replies = [
             Reply(item.at_hour, item.body, _open_reply(item.message, secrets, view.report_id))
             for item in view.replies
@@ -347,7 +365,7 @@ class SedaClient:
         """Send a follow-up to the report's bodies; with ``retaliation`` also to the bodies
         the policy adds for retaliation (the server checks the same decision)."""
         secrets = crypto.derive_from_token(_parse(token))
-        view = self._post("/api/v1/status", self._lookup_body(secrets), wire.StatusView)
+        view = self._lookup("/api/v1/status", secrets, {}, wire.StatusView)
         bodies = self.follow_up_bodies(view, secrets, retaliation=retaliation)
         docs = self.documents()
         message = crypto.seal_message(
@@ -358,13 +376,8 @@ class SedaClient:
             recipients=[docs.public_key(body) for body in bodies],
             thread_key=secrets.thread_key,
         )
-        body = {
-            **self._lookup_body(secrets),
-            "message": message,
-            "directory_serial": docs.serial,
-            "retaliation": retaliation,
-        }
-        return self._post("/api/v1/follow-ups", body, wire.FollowUpReceipt)
+        body = {"message": message, "directory_serial": docs.serial, "retaliation": retaliation}
+        return self._lookup("/api/v1/follow-ups", secrets, body, wire.FollowUpReceipt)
 
     def follow_up_bodies(
         self, view: wire.StatusView, secrets: crypto.TokenSecrets, *, retaliation: bool
@@ -392,6 +405,8 @@ class SedaClient:
         listed = {item.body for item in view.recipients}
         if not listed <= allowed:
             raise TrustError("the server lists a recipient this device cannot verify")
+        if not initial <= listed:
+            raise TrustError("the server leaves out a body the report was sealed to")
         return sorted(listed | (allowed - initial if retaliation and not view.retaliation else set()))
 
 

@@ -14,7 +14,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from server.i18n import catalogue, negotiate
@@ -213,6 +213,7 @@ EXCEPTION_HANDLERS = {
     HTTPException: handle_http_exception,
     SedaError: handle_seda_error,
     OperationalError: handle_database_unavailable,
+    DBAPIError: handle_database_unavailable,
     InterfaceError: handle_database_unavailable,
     SQLAlchemyTimeoutError: handle_database_unavailable,
     ConnectionError: handle_database_unavailable,

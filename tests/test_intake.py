@@ -29,9 +29,10 @@ from server.db.lifecycle import Database
 from server.db.models import Message, Report, ReportRecipient, StatusEvent, Upload, UploadChunk
 from server.db.types import round_down_to_hour
 from server.demo.keys import DemoKeys
+from server.errors import ServiceUnavailableError
 from server.intake.abuse import LookupLimits
 from server.intake.committer import GroupCommitter
-from server.intake.schemas import MAX_CHUNK_BYTES, Submission
+from server.intake.schemas import Submission
 from server.intake.service import ConflictError, plan_submission
 from server.intake.trust import TrustStore
 from server.intake.uploads import purge_abandoned
@@ -438,6 +439,7 @@ def test_the_client_seals_follow_ups_only_to_recipients_its_thread_tag_vouches_f
         forged_routing = msgspec.structs.replace(view.header.routing, concerns="conditions")
         hostile = [
             msgspec.structs.replace(view, recipients=[*view.recipients, extra]),
+            msgspec.structs.replace(view, recipients=view.recipients[1:]),  # one left out
             msgspec.structs.replace(
                 view, header=msgspec.structs.replace(view.header, routing=forged_routing)
             ),
@@ -570,28 +572,34 @@ def test_a_replayed_submission_gets_its_original_receipt_after_an_escalation(see
     assert again.json() == first.json()
 
 
-def test_uploads_no_report_took_yet_are_bounded_in_total(seeded: Seeded) -> None:
+def test_uploads_no_report_took_yet_are_bounded_by_the_bytes_they_hold(seeded: Seeded) -> None:
     url, keys = seeded
-    with in_process_client(url, keys, max_pending_upload_bytes=MAX_CHUNK_BYTES * 200) as (_, http):
+    chunks = [os.urandom(1000) for _ in range(3)]
+    with in_process_client(url, keys, max_pending_upload_bytes=2500) as (_, http):
 
-        def announce(chunks: int) -> Any:
+        def announce() -> str:
             attachment_id = str(uuid.uuid4())
-            digests = [os.urandom(32) for _ in range(chunks)]
             start = {
                 "attachment_id": attachment_id,
-                "chunks": chunks,
-                "sha256": os.urandom(32),
-                "chunk_sha256": digests,
+                "chunks": 3,
+                "sha256": crypto.stream_digest(chunks),
+                "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
+                "puzzle": solve(http, "upload", uuid.UUID(attachment_id).bytes),
             }
-            start["puzzle"] = solve(http, "upload", uuid.UUID(attachment_id).bytes)
-            return post(http, "/api/v1/uploads", start)
+            assert post(http, "/api/v1/uploads", start).status_code == 201
+            return attachment_id
 
-        assert announce(160).status_code == 201
-        refused = announce(41)
-        assert announce(40).status_code == 201
-    assert refused.status_code == 503
-    assert refused.json()["code"] == "unavailable"
-    assert "retry-after" in refused.headers
+        empty = [announce() for _ in range(5)]  # announcing without sending fills nothing
+        del empty
+        target = announce()
+        octets = {"content-type": "application/octet-stream"}
+        sent = [
+            http.put(f"/api/v1/uploads/{target}/chunks/{n}", content=chunks[n], headers=octets)
+            for n in range(3)
+        ]
+    assert [answer.status_code for answer in sent] == [204, 204, 503]
+    assert sent[2].json()["code"] == "unavailable"
+    assert "retry-after" in sent[2].headers
 
 
 def test_a_client_holding_the_current_directory_gets_304(seeded: Seeded) -> None:
@@ -652,3 +660,83 @@ def test_a_failing_submission_in_a_group_commit_fails_alone(seeded: Seeded) -> N
     assert isinstance(second, ConflictError)
     assert table_counts(url)["reports"] == 2
     assert table_counts(url)["status_events"] == 2
+
+
+def test_the_client_solves_a_new_puzzle_once_when_its_first_is_refused(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys, puzzle_bits=8) as (client, _):
+        solve_ = client._solve
+        calls: list[str] = []
+
+        def first_one_stale(purpose: str, subject: bytes) -> dict[str, bytes] | None:
+            calls.append(purpose)
+            solved = solve_(purpose, subject)
+            if len(calls) == 1 and solved is not None:
+                return {**solved, "nonce": b"stale"}  # as if difficulty rose meanwhile
+            return solved
+
+        monkeypatch.setattr(client, "_solve", first_one_stale)
+        receipt = client.submit(draft()).receipt
+    assert calls == ["submit", "submit"]
+    assert receipt.recipients
+
+
+def test_an_answer_for_another_report_is_an_unknown_outcome_not_a_receipt(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        post_ = client._post
+
+        def wrong_receipt(path: str, body: dict[str, Any], kind: type[Any]) -> Any:
+            answer = post_(path, body, kind)
+            if path == "/api/v1/reports":
+                return msgspec.structs.replace(answer, report_id=str(uuid.uuid4()))
+            return answer
+
+        monkeypatch.setattr(client, "_post", wrong_receipt)
+        with pytest.raises(OutcomeUnknownError):
+            client.submit(draft())
+
+
+def test_stopping_the_committer_answers_every_waiting_submission_with_503(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        bodies = [
+            client.build_submission(draft(), crypto.derive_from_token(crypto.new_token())) for _ in range(3)
+        ]
+    submissions = [msgspec.json.decode(msgspec.json.encode(body), type=Submission) for body in bodies]
+
+    async def scenario() -> list[Any]:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                trusted = await TrustStore(None).current(session, datetime.now(UTC))
+            committer = GroupCommitter(database)
+            stuck = asyncio.Event()
+
+            async def slow_database(_: Any) -> None:
+                await stuck.wait()  # a commit that never returns
+
+            monkeypatch.setattr(committer, "_store_batch", slow_database)
+            plans = [plan_submission(trusted, submission, datetime.now(UTC)) for submission in submissions]
+            waiting = [asyncio.create_task(committer.store(trusted, plan)) for plan in plans]
+            await asyncio.sleep(0.05)
+            await committer.stop(grace=0.1)
+            results = await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
+            try:
+                await committer.store(trusted, plans[0])
+            except ServiceUnavailableError as late:
+                results.append(late)
+            return results
+        finally:
+            await database.dispose()
+
+    results = asyncio.run(scenario())
+    assert len(results) == 4
+    assert all(isinstance(result, ServiceUnavailableError) for result in results), results
+    assert table_counts(url)["reports"] == 0

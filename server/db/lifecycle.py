@@ -19,7 +19,8 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         # SQLite has one writer at a time; queueing this process's writers here, first come
         # first served, is fairer than SQLite's sleep-and-retry (whose waits reach seconds).
-        self._writers: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
+        self._sqlite = is_sqlite(url)
+        self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -29,6 +30,13 @@ class Database:
         async with self.sessions() as session:
             yield session
 
+    def _writer_lock(self) -> asyncio.Lock:
+        """This event loop's queue of writers (a lock belongs to one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._writers is None or self._writers[0] is not loop:
+            self._writers = (loop, asyncio.Lock())
+        return self._writers[1]
+
     @asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction will write: on SQLite it takes the write lock first.
@@ -36,11 +44,11 @@ class Database:
         Use it for every read-then-write transaction (appending to the audit chain,
         idempotent inserts), so that concurrent writers wait their turn instead of failing.
         """
-        if self._writers is None:
+        if not self._sqlite:
             async with self.sessions() as session:
                 await session.connection(execution_options=WRITE_OPTIONS)
                 yield session
             return
-        async with self._writers, self.sessions() as session:
+        async with self._writer_lock(), self.sessions() as session:
             await session.connection(execution_options=WRITE_OPTIONS)
             yield session

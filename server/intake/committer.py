@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from server.db.lifecycle import Database
+from server.errors import ServiceUnavailableError
 from server.intake.schemas import Receipt
 from server.intake.service import Planned, receipt_of, store_submission
 from server.intake.trust import Trusted
@@ -32,10 +32,13 @@ class GroupCommitter:
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Item] | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def store(self, trusted: Trusted, planned: Planned) -> tuple[Receipt, bool]:
         """Store ``planned`` (after every earlier submission in the queue); returns once the
         transaction holding it has committed."""
+        if self._stopping:
+            raise ServiceUnavailableError  # shutting down: the client retries elsewhere or later
         if planned.attachments:
             async with self.database.write_session() as session:
                 return await store_submission(session, trusted, planned)
@@ -47,11 +50,21 @@ class GroupCommitter:
         # Shielded: a client that goes away must not cancel the commit of others' reports.
         return await asyncio.shield(future)
 
-    async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+    async def stop(self, grace: float = 5.0) -> None:
+        """Take no more; let the queue drain for up to ``grace`` seconds; then answer every
+        submission still waiting with 503 (none of them was acknowledged)."""
+        self._stopping = True
+        if self._worker is None or self._queue is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), grace)
+        self._worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._worker
+        while not self._queue.empty():
+            _, _, future = self._queue.get_nowait()
+            if not future.done():
+                future.set_exception(ServiceUnavailableError())
 
     async def _run(self, queue: asyncio.Queue[_Item]) -> None:
         while True:
@@ -60,22 +73,30 @@ class GroupCommitter:
                 batch.append(queue.get_nowait())
             try:
                 await self._store_batch(batch)
-            except Exception as error:  # noqa: BLE001 (handed to every waiting caller)
+            except BaseException as error:
+                # Handed to every caller still waiting (cancelled at shutdown: a 503), so no
+                # request hangs; a cancellation still ends this task.
+                failure = ServiceUnavailableError() if isinstance(error, asyncio.CancelledError) else error
                 for _, _, future in batch:
                     if not future.done():
-                        future.set_exception(error)
+                        future.set_exception(failure)
+                if not isinstance(error, Exception):
+                    raise
+            finally:
+                for _ in batch:
+                    queue.task_done()
 
     async def _store_batch(self, batch: list[_Item]) -> None:
         if len(batch) > 1:
             try:
-                # Shuffled, so the rows' order in storage is not the order of arrival.
-                shuffled = [planned for _, planned, _ in batch]
-                random.SystemRandom().shuffle(shuffled)
+                # In report-id order: random ids, so storage order is not arrival order, and
+                # every process locks rows in the same order (no deadlock between batches).
+                ordered = sorted((planned for _, planned, _ in batch), key=lambda planned: planned.report_id)
                 async with self.database.write_session() as session:
-                    session.add_all([row for planned in shuffled for row in planned.rows()])
+                    session.add_all([row for planned in ordered for row in planned.rows()])
                     await session.commit()
-            except IntegrityError:
-                pass  # one of them repeats or conflicts: store them one at a time below
+            except DBAPIError:
+                pass  # a repeat, a conflict, a deadlock, the database away: one at a time below
             else:
                 for _, planned, future in batch:
                     if not future.done():

@@ -73,6 +73,10 @@ class TrustStore:
         self._cached: tuple[tuple[int, int], Trusted] | None = None
         self._checked_at = float("-inf")
 
+    def invalidate(self) -> None:
+        """Ask the database at the next call (a client has seen a newer directory)."""
+        self._checked_at = float("-inf")
+
     def fresh(self, now: datetime) -> Trusted | None:
         """The cached documents if they were checked less than ``recheck`` ago and are valid."""
         if self._cached is None or self.monotonic() - self._checked_at >= self.recheck:

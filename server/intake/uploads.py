@@ -31,13 +31,9 @@ async def state(session: AsyncSession, upload: Upload) -> UploadState:
     return UploadState(str(upload.id), upload.chunks, list(positions), upload.report_id is not None)
 
 
-async def start(
-    session: AsyncSession, request: UploadStart, now: datetime, pending_limit: int
-) -> tuple[UploadState, bool]:
+async def start(session: AsyncSession, request: UploadStart, now: datetime) -> tuple[UploadState, bool]:
     """Announce an upload (commits); the same announcement again returns its state.
-    Returns the state and whether it was new. ``ServiceUnavailableError`` while uploads no
-    report has taken yet would hold more than ``pending_limit`` bytes (a disk-filling flood
-    then costs a puzzle per 10 MiB *and* waits for the purge)."""
+    Returns the state and whether it was new."""
     upload_id = uuid.UUID(request.attachment_id)
     upload = await session.get(Upload, upload_id)
     digests = b"".join(request.chunk_sha256)
@@ -51,11 +47,6 @@ async def start(
         ):
             raise ConflictError
         return await state(session, upload), False
-    pending = await session.scalar(
-        select(func.coalesce(func.sum(Upload.chunks), 0)).where(Upload.report_id.is_(None))
-    )
-    if (int(pending or 0) + request.chunks) * MAX_CHUNK_BYTES > pending_limit:
-        raise ServiceUnavailableError
     upload = Upload(
         id=upload_id,
         chunks=request.chunks,
@@ -68,10 +59,14 @@ async def start(
     return UploadState(str(upload_id), upload.chunks, [], False), True
 
 
-async def put_chunk(session: AsyncSession, upload_id: uuid.UUID, position: int, data: bytes) -> None:
+async def put_chunk(
+    session: AsyncSession, upload_id: uuid.UUID, position: int, data: bytes, pending_limit: int
+) -> None:
     """Store one chunk (commits). ``NotFoundError`` for an unknown upload or position,
     ``ConflictError`` for bytes other than those announced for the position, or a new
-    chunk for an upload a report already took."""
+    chunk for an upload a report already took. ``ServiceUnavailableError`` while the chunks
+    of uploads no report has taken yet hold ``pending_limit`` bytes: what counts is what was
+    stored, so announcing without sending fills nothing."""
     upload = await session.get(Upload, upload_id)
     if upload is None or not 0 <= position < upload.chunks or not 0 < len(data) <= MAX_CHUNK_BYTES:
         raise NotFoundError
@@ -82,6 +77,13 @@ async def put_chunk(session: AsyncSession, upload_id: uuid.UUID, position: int, 
         return  # the same bytes again (a retry)
     if upload.report_id is not None:
         raise ConflictError
+    pending = await session.scalar(
+        select(func.coalesce(func.sum(func.length(UploadChunk.data)), 0))
+        .join(Upload, Upload.id == UploadChunk.upload_id)
+        .where(Upload.report_id.is_(None))
+    )
+    if int(pending or 0) + len(data) > pending_limit:
+        raise ServiceUnavailableError
     session.add(UploadChunk(upload_id=upload_id, position=position, data=data))
     await session.commit()
 

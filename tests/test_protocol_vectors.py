@@ -17,7 +17,8 @@ import msgspec
 import pytest
 
 import crypto
-from crypto.encoding import fields
+from crypto import puzzle
+from crypto.encoding import fields, sha256
 from crypto.primitives import hkdf, key_id, open_once, seal_once, xwing_public_bytes
 
 VECTORS: dict[str, Any] = json.loads(
@@ -221,3 +222,24 @@ def test_every_signed_but_malformed_directory_in_the_vectors_is_refused() -> Non
         signed = msgspec.convert(refusal["signed"], crypto.SignedDocument, strict=False)
         with pytest.raises(crypto.SignatureError):
             crypto.verify_directory(signed, b(case["root_public_key"]), now=_instant(case["valid_at"]))
+
+
+def test_thread_tag_over_the_report_vectors_header() -> None:
+    case = VECTORS["thread_tag"]
+    header = msgspec.convert(case["header"], crypto.EnvelopeHeader, strict=False)
+    altered = msgspec.convert(case["altered_header"], crypto.EnvelopeHeader, strict=False)
+    assert header.context().hex() == case["context"]
+    assert crypto.thread_tag(b(case["thread_key"]), header.context()).hex() == case["tag"]
+    assert crypto.check_thread_tag(b(case["thread_key"]), header, b(case["tag"]))
+    assert not crypto.check_thread_tag(b(case["thread_key"]), altered, b(case["tag"]))
+
+
+def test_puzzle_challenge_and_solution() -> None:
+    case = VECTORS["puzzle"]
+    challenge = puzzle.issue_challenge(b(case["secret"]), case["window"], case["bits"])
+    assert challenge.hex() == case["challenge"]
+    assert puzzle.challenge_is_genuine(b(case["secret"]), challenge)
+    assert puzzle.solves(challenge, case["bits"], case["purpose"], b(case["subject"]), b(case["nonce"]))
+    assert not puzzle.solves(challenge, case["bits"], "lookup", b(case["subject"]), b(case["nonce"]))
+    digest = sha256("seda/v1/puzzle", challenge, case["purpose"], b(case["subject"]), b(case["nonce"]))
+    assert digest.hex() == case["digest"]

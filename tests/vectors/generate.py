@@ -20,7 +20,8 @@ from typing import Any
 import msgspec
 
 import crypto
-from crypto.encoding import fields
+from crypto import puzzle
+from crypto.encoding import fields, sha256
 from crypto.primitives import hkdf, key_id, seal_once, xwing_public_bytes
 
 OUT = Path(__file__).with_name("protocol-v1.json")
@@ -374,6 +375,41 @@ def directory_vectors(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def thread_tag_vectors(report: dict[str, Any]) -> dict[str, Any]:
+    """The reporter's tag over the report vector's envelope (§3.6) and one altered header."""
+    envelope = crypto.decode_envelope(json.dumps(report["envelope"]).encode())
+    header = envelope.header()
+    thread_key = bytes.fromhex(report["thread_key"])
+    altered = msgspec.structs.replace(
+        header, routing=msgspec.structs.replace(header.routing, category="judicial")
+    )
+    return {
+        "header": js(header),
+        "thread_key": report["thread_key"],
+        "context": h(header.context()),
+        "tag": h(crypto.thread_tag(thread_key, header.context())),
+        "altered_header": js(altered),
+    }
+
+
+def puzzle_vectors() -> dict[str, Any]:
+    """A challenge under a fixed key, a solution found from a fixed nonce prefix (§11)."""
+    secret = bytes(range(32))
+    challenge = puzzle.issue_challenge(secret, 2_900_000, 8)
+    subject = bytes.fromhex("0f1e2d3c4b5a49688776a5b4c3d2e1f0")
+    nonce = puzzle.solve(challenge, 8, "submit", subject, random_bytes=lambda size: bytes(size))
+    return {
+        "secret": h(secret),
+        "window": 2_900_000,
+        "bits": 8,
+        "challenge": h(challenge),
+        "purpose": "submit",
+        "subject": h(subject),
+        "nonce": h(nonce),
+        "digest": h(sha256("seda/v1/puzzle", challenge, "submit", subject, nonce)),
+    }
+
+
 def main() -> None:
     rng = Stream("seda/v1/test-vectors")
     report = report_vectors(rng)
@@ -389,6 +425,8 @@ def main() -> None:
         "message": message_vectors(rng, report),
         "keys": key_vectors(rng),
         "directory": directory_vectors(report),
+        "thread_tag": thread_tag_vectors(report),
+        "puzzle": puzzle_vectors(),
     }
     OUT.write_text(json.dumps(vectors, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")  # noqa: T201 (a command-line tool reports what it wrote)

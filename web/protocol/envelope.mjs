@@ -4,6 +4,7 @@ import { openChunks, streamDigest } from "./attachments.mjs";
 import {
   PROTOCOL_VERSION,
   equalBytes,
+  fields,
   fromBase64,
   sha256,
   toBase64,
@@ -47,6 +48,56 @@ function routingBinding(routing) {
     throw new EnvelopeFormatError("routing metadata must be exactly the routing codes");
   }
   return ROUTING_FIELDS.map((name) => routing[name]);
+}
+
+// The inputs of an envelope's context without its ciphertext (docs/PROTOCOL.md §3.6), as the
+// server returns it with a status: key ids and bytes in base64.
+export async function envelopeHeader(envelope) {
+  const reporterKey = envelope.reporter_key == null ? null : fromBase64(envelope.reporter_key);
+  return {
+    version: envelope.version,
+    suite: envelope.suite,
+    report_id: envelope.report_id,
+    routing: envelope.routing,
+    reporter_key_id: reporterKey ? toBase64(await keyId(reporterKey)) : null,
+    recipient_key_ids: envelope.recipients.map((wrap) => wrap.key_id),
+    with_identity: envelope.identity != null,
+  };
+}
+
+export async function headerContext(header) {
+  checkHeader(header.version, header.suite);
+  const reporterKeyId = header.reporter_key_id == null ? new Uint8Array(0) : fromBase64(header.reporter_key_id);
+  if (header.reporter_key_id != null && reporterKeyId.length !== 16) throw new EnvelopeFormatError("bad key id");
+  return sha256(
+    "seda/v1/report",
+    header.version,
+    header.suite,
+    uuidBytes(header.report_id),
+    ...routingBinding(header.routing),
+    reporterKeyId,
+    recipientIdsBinding(header.recipient_key_ids.map((id) => ({ key_id: id }))),
+    header.with_identity ? 1 : 0,
+  );
+}
+
+async function hmacSha256(key, data) {
+  const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", imported, data));
+}
+
+// The reporter's tag over a report's context, made with the thread key (§3.6).
+export async function threadTag(threadKey, context) {
+  return hmacSha256(await hkdf(threadKey, "seda/v1/report/thread-tag", context), fields(context));
+}
+
+// Does `tag` prove the reporter sealed a report with exactly this header? Never throws.
+export async function checkThreadTag(threadKey, header, tag) {
+  try {
+    return equalBytes(await threadTag(threadKey, await headerContext(header)), tag);
+  } catch {
+    return false;
+  }
 }
 
 export async function envelopeContext(envelope) {

@@ -10,3 +10,4 @@ export * from "./messages.mjs";
 export * from "./attachments.mjs";
 export * from "./keys.mjs";
 export * from "./directory.mjs";
+export * from "./puzzle.mjs";

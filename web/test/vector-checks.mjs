@@ -255,6 +255,25 @@ export function vectorChecks(v, p) {
     const referral = await p.rewrapForReferral(envelope, keys, publicKeys[2], true);
     assert((await p.openReport(envelope, seeds[2], referral)).identity.name === "نام", "referral with identity");
   };
+  checks["thread tag over the header, refused for an altered header"] = async () => {
+    const t = v.thread_tag;
+    const header = await p.envelopeHeader(v.report.envelope);
+    assert(JSON.stringify(header) === JSON.stringify(t.header), "header from the envelope");
+    assert(hex(await p.headerContext(header)) === t.context, "context");
+    const key = p.fromHex(t.thread_key);
+    assert(hex(await p.threadTag(key, await p.headerContext(header))) === t.tag, "tag");
+    assert(await p.checkThreadTag(key, t.header, p.fromHex(t.tag)), "tag checks");
+    assert(!(await p.checkThreadTag(key, t.altered_header, p.fromHex(t.tag))), "altered header refused");
+    assert(!(await p.checkThreadTag(p.newSeed(), t.header, p.fromHex(t.tag))), "other key refused");
+  };
+  checks["puzzle solution verifies and a fixed prefix finds the same nonce"] = async () => {
+    const z = v.puzzle;
+    const [challenge, subject] = [p.fromHex(z.challenge), p.fromHex(z.subject)];
+    assert(await p.puzzleSolves(challenge, z.bits, z.purpose, subject, p.fromHex(z.nonce)), "solves");
+    assert(!(await p.puzzleSolves(challenge, z.bits, "lookup", subject, p.fromHex(z.nonce))), "purpose bound");
+    const found = await p.solvePuzzle(challenge, z.bits, z.purpose, subject, { prefix: new Uint8Array(8) });
+    assert(hex(found) === z.nonce, "same nonce");
+  };
   return checks;
 }
 

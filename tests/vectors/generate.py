@@ -397,7 +397,7 @@ def puzzle_vectors() -> dict[str, Any]:
     secret = bytes(range(32))
     challenge = puzzle.issue_challenge(secret, 2_900_000, 8)
     subject = bytes.fromhex("0f1e2d3c4b5a49688776a5b4c3d2e1f0")
-    nonce = puzzle.solve(challenge, 8, "submit", subject, random_bytes=lambda size: bytes(size))
+    nonce = puzzle.solve(challenge, 8, "submit", subject, random_bytes=bytes)
     return {
         "secret": h(secret),
         "window": 2_900_000,

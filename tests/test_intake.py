@@ -740,3 +740,35 @@ def test_stopping_the_committer_answers_every_waiting_submission_with_503(
     assert len(results) == 4
     assert all(isinstance(result, ServiceUnavailableError) for result in results), results
     assert table_counts(url)["reports"] == 0
+
+
+def test_a_repeat_in_a_group_commit_gets_its_receipt_and_the_others_are_stored(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        bodies = [
+            client.build_submission(draft(), crypto.derive_from_token(crypto.new_token()), solve_puzzle=False)
+            for _ in range(3)
+        ]
+    submissions = [msgspec.json.decode(msgspec.json.encode(body), type=Submission) for body in bodies]
+
+    async def scenario() -> tuple[Any, list[Any]]:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                trusted = await TrustStore(None).current(session, datetime.now(UTC))
+            plans = [plan_submission(trusted, submission, datetime.now(UTC)) for submission in submissions]
+            committer = GroupCommitter(database)
+            first = await committer.store(trusted, plans[0])
+            again = [plans[0], plans[1], plans[0], plans[2]]
+            results = await asyncio.gather(*(committer.store(trusted, plan) for plan in again))
+            await committer.stop()
+            return first, results
+        finally:
+            await database.dispose()
+
+    first, (repeat, second, repeat_again, third) = asyncio.run(scenario())
+    assert first[1] is True
+    assert (repeat, repeat_again) == ((first[0], False), (first[0], False))
+    assert second[1] is True
+    assert third[1] is True
+    assert table_counts(url)["reports"] == 3

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from server.db.lifecycle import Database
+from server.db.models import Report
 from server.errors import ServiceUnavailableError
 from server.intake.schemas import Receipt
 from server.intake.service import Planned, receipt_of, store_submission
@@ -87,22 +90,24 @@ class GroupCommitter:
                     queue.task_done()
 
     async def _store_batch(self, batch: list[_Item]) -> None:
-        if len(batch) > 1:
+        fresh, others = await self._split(batch)
+        if len(fresh) > 1:
             try:
                 # In report-id order: random ids, so storage order is not arrival order, and
                 # every process locks rows in the same order (no deadlock between batches).
-                ordered = sorted((planned for _, planned, _ in batch), key=lambda planned: planned.report_id)
+                ordered = sorted((planned for _, planned, _ in fresh), key=lambda planned: planned.report_id)
                 async with self.database.write_session() as session:
                     session.add_all([row for planned in ordered for row in planned.rows()])
                     await session.commit()
             except DBAPIError:
-                pass  # a repeat, a conflict, a deadlock, the database away: one at a time below
+                others = fresh + others  # a conflict, a deadlock, the database away: one at a time
             else:
-                for _, planned, future in batch:
+                for _, planned, future in fresh:
                     if not future.done():
                         future.set_result((receipt_of(planned), True))
-                return
-        for trusted, planned, future in batch:
+        else:
+            others = fresh + others
+        for trusted, planned, future in others:
             if future.done():
                 continue
             try:
@@ -110,3 +115,34 @@ class GroupCommitter:
                     future.set_result(await store_submission(session, trusted, planned))
             except Exception as error:  # noqa: BLE001 (this caller's own failure)
                 future.set_exception(error)
+
+    async def _split(self, batch: list[_Item]) -> tuple[list[_Item], list[_Item]]:
+        """Items that can go into one insert, and repeats (a stored id or lookup verifier, or
+        one met earlier in the batch) that take the one-at-a-time path to their answer; so a
+        flood of retries does not break every batch it lands in."""
+        if len(batch) < 2:
+            return batch, []
+        ids = [planned.report_id for _, planned, _ in batch]
+        verifiers = [v for _, planned, _ in batch if (v := planned.report.get("lookup_verifier")) is not None]
+        async with self.database.sessions() as session:
+            stored_ids = set(await session.scalars(select(Report.id).where(Report.id.in_(ids))))
+            stored_verifiers = set(
+                await session.scalars(
+                    select(Report.lookup_verifier).where(Report.lookup_verifier.in_(verifiers))
+                )
+            )
+        seen_ids: set[uuid.UUID] = set()
+        seen_verifiers: set[bytes] = set()
+        fresh: list[_Item] = []
+        others: list[_Item] = []
+        for item in batch:
+            planned = item[1]
+            verifier = planned.report.get("lookup_verifier")
+            repeat = planned.report_id in stored_ids | seen_ids or (
+                verifier is not None and verifier in stored_verifiers | seen_verifiers
+            )
+            (others if repeat else fresh).append(item)
+            seen_ids.add(planned.report_id)
+            if verifier is not None:
+                seen_verifiers.add(verifier)
+        return fresh, others

@@ -80,6 +80,19 @@ def solve(http: TestClient[Litestar], purpose: str, subject: bytes) -> dict[str,
     return {"challenge": challenge["challenge"], "nonce": base64.b64encode(nonce).decode()}
 
 
+def announce_upload(http: TestClient[Litestar], chunks: list[bytes]) -> tuple[str, Any]:
+    """Announce a sealed attachment of these chunks; its id and the server's answer."""
+    attachment_id = str(uuid.uuid4())
+    start = {
+        "attachment_id": attachment_id,
+        "chunks": len(chunks),
+        "sha256": crypto.stream_digest(chunks),
+        "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
+        "puzzle": solve(http, "upload", uuid.UUID(attachment_id).bytes),
+    }
+    return attachment_id, post(http, "/api/v1/uploads", start)
+
+
 def post(http: TestClient[Litestar], path: str, body: dict[str, Any]) -> Any:
     return http.post(path, content=msgspec.json.encode(body), headers=JSON)
 
@@ -307,17 +320,17 @@ def test_a_report_listing_an_incomplete_upload_is_refused_and_the_upload_stays_r
 ) -> None:
     url, keys = seeded
     with in_process_client(url, keys) as (client, http):
-        attachment_id = str(uuid.uuid4())
         chunks = [os.urandom(1000), os.urandom(1000), os.urandom(500)]
+        attachment_id, first = announce_upload(http, chunks)
+        assert first.status_code == 201
         start = {
             "attachment_id": attachment_id,
             "chunks": 3,
             "sha256": crypto.stream_digest(chunks),
             "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
-            "puzzle": solve(http, "upload", uuid.UUID(attachment_id).bytes),
         }
-        assert post(http, "/api/v1/uploads", start).status_code == 201
-        assert post(http, "/api/v1/uploads", start).status_code == 200
+        start["puzzle"] = solve(http, "upload", uuid.UUID(attachment_id).bytes)
+        assert post(http, "/api/v1/uploads", start).status_code == 200  # the same again
         put = f"/api/v1/uploads/{attachment_id}/chunks"
         octets = {"content-type": "application/octet-stream"}
         assert http.put(f"{put}/0", content=chunks[0], headers=octets).status_code == 204
@@ -576,22 +589,10 @@ def test_uploads_no_report_took_yet_are_bounded_by_the_bytes_they_hold(seeded: S
     url, keys = seeded
     chunks = [os.urandom(1000) for _ in range(3)]
     with in_process_client(url, keys, max_pending_upload_bytes=2500) as (_, http):
-
-        def announce() -> str:
-            attachment_id = str(uuid.uuid4())
-            start = {
-                "attachment_id": attachment_id,
-                "chunks": 3,
-                "sha256": crypto.stream_digest(chunks),
-                "chunk_sha256": [hashlib.sha256(chunk).digest() for chunk in chunks],
-                "puzzle": solve(http, "upload", uuid.UUID(attachment_id).bytes),
-            }
-            assert post(http, "/api/v1/uploads", start).status_code == 201
-            return attachment_id
-
-        empty = [announce() for _ in range(5)]  # announcing without sending fills nothing
-        del empty
-        target = announce()
+        for _ in range(5):  # announcing without sending fills nothing
+            assert announce_upload(http, chunks)[1].status_code == 201
+        target, announced = announce_upload(http, chunks)
+        assert announced.status_code == 201
         octets = {"content-type": "application/octet-stream"}
         sent = [
             http.put(f"/api/v1/uploads/{target}/chunks/{n}", content=chunks[n], headers=octets)

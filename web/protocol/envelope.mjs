@@ -16,6 +16,7 @@ import {
   SUITE_XWING_SHA256_AES256GCM,
   XWING_PUBLIC_BYTES,
   hkdf,
+  hmacSha256,
   keyId,
   openOnce,
   sealOnce,
@@ -54,6 +55,7 @@ function routingBinding(routing) {
 // server returns it with a status: key ids and bytes in base64.
 export async function envelopeHeader(envelope) {
   const reporterKey = envelope.reporter_key == null ? null : fromBase64(envelope.reporter_key);
+  if (reporterKey && reporterKey.length !== XWING_PUBLIC_BYTES) throw new EnvelopeFormatError("bad reply key");
   return {
     version: envelope.version,
     suite: envelope.suite,
@@ -81,11 +83,6 @@ export async function headerContext(header) {
   );
 }
 
-async function hmacSha256(key, data) {
-  const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return new Uint8Array(await crypto.subtle.sign("HMAC", imported, data));
-}
-
 // The reporter's tag over a report's context, made with the thread key (§3.6).
 export async function threadTag(threadKey, context) {
   return hmacSha256(await hkdf(threadKey, "seda/v1/report/thread-tag", context), fields(context));
@@ -101,19 +98,7 @@ export async function checkThreadTag(threadKey, header, tag) {
 }
 
 export async function envelopeContext(envelope) {
-  checkHeader(envelope.version, envelope.suite);
-  const reporterKey = envelope.reporter_key == null ? null : fromBase64(envelope.reporter_key);
-  if (reporterKey && reporterKey.length !== XWING_PUBLIC_BYTES) throw new EnvelopeFormatError("bad reply key");
-  return sha256(
-    "seda/v1/report",
-    envelope.version,
-    envelope.suite,
-    uuidBytes(envelope.report_id),
-    ...routingBinding(envelope.routing),
-    reporterKey ? await keyId(reporterKey) : new Uint8Array(0),
-    recipientIdsBinding(envelope.recipients),
-    envelope.identity == null ? 0 : 1,
-  );
+  return headerContext(await envelopeHeader(envelope));
 }
 
 function payloadKey(keys, context) {

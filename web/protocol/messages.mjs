@@ -1,7 +1,7 @@
 // Replies, follow-ups and notes (crypto/messages.py).
 import { PROTOCOL_VERSION, equalBytes, fields, fromBase64, sha256, toBase64, uuidBytes } from "./encoding.mjs";
 import { EnvelopeFormatError, OpenError, opaquely } from "./errors.mjs";
-import { KEY_BYTES, SUITE_XWING_SHA256_AES256GCM, hkdf, keyId, openOnce, sealOnce, xwingPublicBytes } from "./primitives.mjs";
+import { KEY_BYTES, SUITE_XWING_SHA256_AES256GCM, hkdf, hmacSha256, keyId, openOnce, sealOnce, xwingPublicBytes } from "./primitives.mjs";
 import { checkHeader, findWrap, recipientIdsBinding, unwrapBundle, wrapBundle } from "./sealing.mjs";
 import { messageBody } from "./shapes.mjs";
 
@@ -26,14 +26,7 @@ export async function messageContext(message) {
 // HMAC-SHA256 under a key from the report's thread key: only the reporter (token) and the
 // bodies that opened the report (payload) hold it, so the server cannot forge a message.
 async function authTag(threadKey, context, body) {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    await hkdf(threadKey, "seda/v1/message/auth", context),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, fields(context, body)));
+  return hmacSha256(await hkdf(threadKey, "seda/v1/message/auth", context), fields(context, body));
 }
 
 export async function sealMessage({ kind, reportId, messageId, body, recipients, threadKey }) {

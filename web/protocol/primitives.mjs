@@ -26,6 +26,11 @@ function suiteFor(id) {
   return suite;
 }
 
+export async function hmacSha256(key, data) {
+  const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await crypto.subtle.sign("HMAC", imported, data));
+}
+
 // HKDF-SHA256, no salt (the RFC's all-zero salt), info = fields(purpose, ...context).
 export async function hkdf(secret, purpose, ...context) {
   const key = await crypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveBits"]);

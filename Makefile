@@ -5,7 +5,8 @@ SHELL := /bin/bash
 BIN := .venv/bin
 STAMP := .venv/.installed-dev
 BROWSER_STAMP := .venv/.installed-browser
-WEB_SOURCES := $(shell find web/protocol -name '*.mjs') web/build.mjs web/package-lock.json
+WEB_SOURCES := $(shell find web/protocol web/app -name '*.mjs') web/build.mjs web/package-lock.json \
+	web/tools/export_routing_tables.py routing/bodies.py routing/taxonomy.py routing/vocabulary.py routing/reasons.py routing/tables.py
 
 .PHONY: run test setup lint typecheck imports pytest jstest bench lock clean
 
@@ -56,4 +57,5 @@ lock: $(STAMP)
 	$(BIN)/python -m pip uninstall --quiet --yes uv
 
 clean:
-	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache web/node_modules server/static/js
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache web/node_modules \
+		web/generated server/static/js server/static/fonts

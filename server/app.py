@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.static_files import create_static_files_router
 
 from server import __version__
 from server.db.lifecycle import Database
@@ -21,6 +23,9 @@ from server.intake.controller import Intake, IntakeController
 from server.logging import configure_logging, get_logger
 from server.openapi import WireSchemaPlugin
 from server.settings import Settings, SettingsError, settings_from_env
+from server.web.controller import WebController
+
+STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) -> Litestar:
@@ -33,7 +38,13 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     database = Database(settings.database_url)
     intake = Intake(settings, database, clock)
     app = Litestar(
-        route_handlers=[HealthController, IntakeController],
+        route_handlers=[
+            HealthController,
+            IntakeController,
+            WebController,
+            # Styles, fonts and the pages' scripts (built by scripts/bootstrap from web/).
+            create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
+        ],
         dependencies={
             "db_session": Provide(database.session),
             "intake": Provide(lambda: intake, use_cache=True, sync_to_thread=False),

@@ -28,6 +28,27 @@ from server.logging import get_logger
 
 log = get_logger("seda.http")
 
+# Scripts, styles, fonts, fetches and the worker come from this origin only. WebAssembly
+# (Argon2id, in hash-wasm) needs 'wasm-unsafe-eval', which allows compiling WebAssembly
+# and nothing else: no inline script, no eval, no string-built functions.
+PAGE_CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "worker-src 'self'",
+        "connect-src 'self'",
+        "style-src 'self'",
+        "font-src 'self'",
+        "img-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+# The pages' scripts get the pages' policy: a dedicated worker runs under the policy its own
+# script was served with, and the Argon2id worker compiles WebAssembly.
+SCRIPTS_PREFIX = "/static/js/"
+
 # The API serves JSON only; pages that need more get a policy of their own.
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
@@ -41,10 +62,12 @@ SECURITY_HEADERS = {
 }
 
 
-async def add_security_headers(message: Message, _scope: Scope) -> None:
+async def add_security_headers(message: Message, scope: Scope) -> None:
     """``before_send`` hook: every response carries the headers above (unless it set its own)."""
     if message["type"] == "http.response.start":
         headers = MutableScopeHeaders.from_message(message)
+        if scope.get("path", "").startswith(SCRIPTS_PREFIX) and "content-security-policy" not in headers:
+            headers["content-security-policy"] = PAGE_CSP
         for name, value in SECURITY_HEADERS.items():
             if name not in headers:
                 headers[name] = value

@@ -14,8 +14,10 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 from typing_extensions import override
 
 CHROMIUM = Path(os.environ.get("SEDA_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -30,11 +32,20 @@ CHROMIUM_ARGS = [
 ]
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "server" / "static" / "js" / "seda-protocol.js"
+# The reporters' pages' scripts and font, built with the protocol bundle.
+STATIC = ROOT / "server" / "static"
+PAGE_ASSETS = [STATIC / "js" / f"seda-{name}.js" for name in ("report", "status", "worker")]
+PAGE_ASSETS.append(STATIC / "fonts" / "Vazirmatn-Regular.woff2")
+AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+# Where the browser tests write the pages' screenshots (docs/WEB.md links them).
+SCREENSHOTS = Path(os.environ.get("SEDA_SCREENSHOTS_DIR", str(ROOT / "docs" / "screenshots")))
+# The WCAG 2.2 A and AA rules axe-core checks; "serious" and "critical" findings fail a test.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
-def require_browser() -> None:
-    """Skip (or, in CI, fail) when Chromium or the built bundle is missing."""
-    missing = [str(path) for path in (CHROMIUM, BUNDLE) if not path.exists()]
+def require_browser(*also: Path) -> None:
+    """Skip (or, in CI, fail) when Chromium, the built bundle or ``also`` is missing."""
+    missing = [str(path) for path in (CHROMIUM, BUNDLE, *also) if not path.exists()]
     if missing:
         message = f"needs {', '.join(missing)} (scripts/bootstrap installs and builds them)"
         if os.environ.get("SEDA_TEST_REQUIRE_BROWSER") == "1":
@@ -86,3 +97,19 @@ def protocol_test_site(folder: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+def axe_findings(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core (the pinned npm copy) on the page as it is now; every violation found.
+
+    The script is evaluated through the DevTools protocol, which the page's strict
+    Content-Security-Policy does not govern, so the page is tested under its real policy.
+    """
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
+    results: dict[str, Any] = page.evaluate(
+        "async (tags) => await axe.run(document, { runOnly: { type: 'tag', values: tags } })", AXE_TAGS
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results["violations"]
+    ]

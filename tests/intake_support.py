@@ -4,6 +4,7 @@ client, a real server process, and a test officer who opens reports and replies.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import shutil
 import signal
@@ -12,16 +13,18 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import create_async_engine
 
 import crypto
 from kiosk_client.client import ReportDraft, SedaClient
@@ -145,7 +148,14 @@ def _run(url: str, work: Callable[[Database], Awaitable[T]]) -> T:
         finally:
             await database.dispose()
 
-    return asyncio.run(run())
+    return run_coroutine(run())
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion from synchronous test code, on a thread of its own:
+    Playwright's synchronous API keeps an event loop running on the test's thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -216,3 +226,40 @@ class LiveServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def secret_needles(canary: str, token: crypto.TrackingToken, lookup_secret: bytes) -> dict[str, bytes]:
+    """Every form in which a canary, a token or its lookup secret could leak."""
+    digits = token.grouped().replace("-", "")
+    return {
+        "canary": canary.encode(),
+        "canary (utf-16)": canary.encode("utf-16-le"),
+        "token digits": digits.encode(),
+        "token grouped": token.grouped().encode(),
+        "token persian": token.grouped(persian=True).encode(),
+        "lookup secret": lookup_secret,
+        "lookup secret (base64)": base64.b64encode(lookup_secret),
+        "lookup secret (hex)": lookup_secret.hex().encode(),
+    }
+
+
+def dump_tables(url: str) -> bytes:
+    """Every value of every table (reflected), as bytes to search for planted canaries."""
+    return run_coroutine(_dump_tables(url))
+
+
+async def _dump_tables(url: str) -> bytes:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            metadata = MetaData()
+            await connection.run_sync(metadata.reflect)
+            dump = bytearray()
+            for table in metadata.sorted_tables:
+                for row in (await connection.execute(select(table))).all():
+                    for value in row:
+                        dump += value if isinstance(value, bytes) else str(value).encode()
+                        dump += b"\x00"
+            return bytes(dump)
+    finally:
+        await engine.dispose()

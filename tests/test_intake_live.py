@@ -4,7 +4,6 @@ that must appear nowhere — no table, no log line, no file of the server (DESIG
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import secrets
 import subprocess
@@ -15,14 +14,22 @@ from pathlib import Path
 import httpx
 import msgspec
 import pytest
-from sqlalchemy import MetaData, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import crypto
 from kiosk_client.client import SedaClient
 from server.db.models import Report
 from server.demo.keys import DemoKeys
-from tests.intake_support import LiveServer, Officer, draft, seed_database, seeded_sqlite
+from tests.intake_support import (
+    LiveServer,
+    Officer,
+    draft,
+    dump_tables,
+    secret_needles,
+    seed_database,
+    seeded_sqlite,
+)
 
 SEDA = str(Path(sys.executable).parent / "seda")
 
@@ -146,8 +153,8 @@ def test_canaries_in_text_identity_and_token_appear_nowhere(
         assert follow.returncode == 0, follow.stderr
         _drive_errors(server, canary)
     lookup_secret = crypto.derive_from_token(token).lookup_secret
-    needles = _needles(canary, token, lookup_secret)
-    haystacks = {"database": asyncio.run(_dump_tables(url)), "log": server.log_path.read_bytes()}
+    needles = secret_needles(canary, token, lookup_secret)
+    haystacks = {"database": dump_tables(url), "log": server.log_path.read_bytes()}
     for path in tmp_path.rglob("*"):
         if path.is_file():
             haystacks[f"file {path.name}"] = path.read_bytes()
@@ -156,20 +163,6 @@ def test_canaries_in_text_identity_and_token_appear_nowhere(
         (name, where) for name, needle in needles.items() for where, hay in haystacks.items() if needle in hay
     ]
     assert not found, f"canaries leaked: {found}"
-
-
-def _needles(canary: str, token: crypto.TrackingToken, lookup_secret: bytes) -> dict[str, bytes]:
-    digits = token.grouped().replace("-", "")
-    return {
-        "canary": canary.encode(),
-        "canary (utf-16)": canary.encode("utf-16-le"),
-        "token digits": digits.encode(),
-        "token grouped": token.grouped().encode(),
-        "token persian": token.grouped(persian=True).encode(),
-        "lookup secret": lookup_secret,
-        "lookup secret (base64)": base64.b64encode(lookup_secret),
-        "lookup secret (hex)": lookup_secret.hex().encode(),
-    }
 
 
 def _drive_errors(server: LiveServer, canary: str) -> None:
@@ -186,23 +179,6 @@ def _drive_errors(server: LiveServer, canary: str) -> None:
         http.post("/api/v1/status", json={"lookup_secret": canary})
         answer = http.put(f"/api/v1/uploads/{canary}/chunks/0", content=canary.encode())
         assert canary not in answer.text
-
-
-async def _dump_tables(url: str) -> bytes:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            metadata = MetaData()
-            await connection.run_sync(metadata.reflect)
-            dump = bytearray()
-            for table in metadata.sorted_tables:
-                for row in (await connection.execute(select(table))).all():
-                    for value in row:
-                        dump += value if isinstance(value, bytes) else str(value).encode()
-                        dump += b"\x00"
-            return bytes(dump)
-    finally:
-        await engine.dispose()
 
 
 def test_concurrent_copies_of_one_submission_store_one_report(

@@ -49,7 +49,8 @@ async def test_request_logs_hold_no_body_query_address_agent_or_exception_text(
         await client.request("CANARY-METHOD-1d", "/healthz", headers=headers)
         await client.get(f"/healthz?lookup={CANARIES['query']}", headers=headers)
         await client.post("/healthz", content=CANARIES["body"].encode(), headers=headers)
-        await client.get(f"/reports/{CANARIES['path']}", headers=headers)
+        await client.get(f"/reports/{CANARIES['path']}/x", headers=headers)
+        await client.get(f"/{CANARIES['path']}/report", headers=headers)  # a page in no such language
         await client.get("/explode", headers=headers)
 
     output = capsys.readouterr().err
@@ -64,6 +65,7 @@ async def test_request_logs_hold_no_body_query_address_agent_or_exception_text(
         ("/healthz", 200),
         ("<unmatched>", 405),
         ("<unmatched>", 404),
+        ("/{lang}/{name}", 404),
         ("/explode", 500),
     ]
     failures = [line for line in _lines(output) if line.get("event") == "unhandled_exception"]

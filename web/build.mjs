@@ -1,19 +1,40 @@
-// Build the browser bundles from the pinned npm packages (run by scripts/bootstrap).
-// Output goes to server/static/js/, which is generated, not committed.
+// Build the browser bundles from the pinned npm packages (run by scripts/bootstrap, after it
+// writes web/generated/routing-tables.json from routing/). Output goes to server/static/js/
+// and server/static/fonts/, which are generated, not committed.
 import { build } from "esbuild";
-import { mkdir } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
 
-const outdir = new URL("../server/static/js/", import.meta.url).pathname;
-await mkdir(outdir, { recursive: true });
-await build({
-  entryPoints: { "seda-protocol": new URL("./protocol/index.mjs", import.meta.url).pathname },
-  outdir,
+const here = (path) => new URL(path, import.meta.url).pathname;
+const staticDir = here("../server/static/");
+const common = {
+  outdir: `${staticDir}js/`,
   bundle: true,
-  format: "esm",
   minify: true,
   sourcemap: false,
   target: ["chrome110", "firefox115", "safari16"],
   legalComments: "eof",
   logLevel: "warning",
+};
+
+await mkdir(`${staticDir}js/`, { recursive: true });
+// The protocol alone (its browser tests load it), and the two pages' scripts.
+await build({
+  ...common,
+  format: "esm",
+  entryPoints: {
+    "seda-protocol": here("./protocol/index.mjs"),
+    "seda-report": here("./app/report-page.mjs"),
+    "seda-status": here("./app/status-page.mjs"),
+  },
 });
-console.log(`built ${outdir}seda-protocol.js`);
+// The worker is a classic script, which every browser with workers can start.
+await build({ ...common, format: "iife", entryPoints: { "seda-worker": here("./app/worker.mjs") } });
+
+// The Persian font (SIL Open Font License), served by Sedā itself: no third-party resource.
+await mkdir(`${staticDir}fonts/`, { recursive: true });
+const fonts = here("./node_modules/vazirmatn/");
+for (const name of ["Vazirmatn-Regular.woff2", "Vazirmatn-Bold.woff2"]) {
+  await copyFile(`${fonts}fonts/webfonts/${name}`, `${staticDir}fonts/${name}`);
+}
+await copyFile(`${fonts}OFL.txt`, `${staticDir}fonts/OFL.txt`);
+console.log(`built ${staticDir}js/ and ${staticDir}fonts/`);

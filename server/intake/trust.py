@@ -44,6 +44,9 @@ class Trusted(msgspec.Struct, frozen=True, kw_only=True):
 
     serial: int
     expires_at: datetime
+    # The root public key the documents verified against: the key pages hand the browser
+    # to pin (SEDA_ROOT_PUBLIC_KEY, or the key recorded at publication in a demo).
+    root_public_key: bytes
     directory: crypto.KeyDirectory
     routing: Directory
     policy: Policy
@@ -111,6 +114,7 @@ class TrustStore:
         return Trusted(
             serial=directory.serial,
             expires_at=_instant(directory.expires_at),
+            root_public_key=root,
             directory=directory,
             routing=directory_from_signed(directory),
             policy=policy,

@@ -120,7 +120,30 @@ async function wrap(keys, context, publicKey, includeIdentity) {
   return wrapBundle(WRAP_PURPOSE, SUITE_XWING_SHA256_AES256GCM, context, bundle, publicKey);
 }
 
+// Fresh keys for one report (crypto.new_report_keys): made before sealing when attachments
+// are sealed first, under keys derived from the report's context.
+export function newReportKeys({ withIdentity }) {
+  return {
+    contentKey: crypto.getRandomValues(new Uint8Array(KEY_BYTES)),
+    identityKey: withIdentity ? crypto.getRandomValues(new Uint8Array(KEY_BYTES)) : null,
+  };
+}
+
+// The context (§3.1) a report sealed with these facts will have (crypto.report_context).
+export async function reportContext({ reportId, routing, recipients, reporterPublicKey = null, withIdentity }) {
+  return headerContext({
+    version: PROTOCOL_VERSION,
+    suite: SUITE_XWING_SHA256_AES256GCM,
+    report_id: reportId,
+    routing,
+    reporter_key_id: reporterPublicKey ? toBase64(await keyId(reporterPublicKey)) : null,
+    recipient_key_ids: await Promise.all(recipients.map(async (p) => toBase64(await keyId(p)))),
+    with_identity: withIdentity,
+  });
+}
+
 // Seal a report to X-Wing public keys (Uint8Array each). Returns { envelope, keys }.
+// `keys` (from newReportKeys) is given when attachments were sealed under them already.
 export async function sealReport({
   reportId,
   routing,
@@ -129,6 +152,7 @@ export async function sealReport({
   reporterPublicKey = null,
   identity = null,
   identityRecipients = null,
+  keys: givenKeys = null,
 }) {
   if (typeof reportId !== "string" || !UUID4.test(reportId)) throw new EnvelopeFormatError("report ids are random UUIDs");
   const payloadBytes = encoder.encode(JSON.stringify(reportPayload(payload)));
@@ -139,10 +163,10 @@ export async function sealReport({
   if (recipients.length < 1 || recipients.length > MAX_RECIPIENTS) {
     throw new EnvelopeFormatError("between 1 and 32 distinct recipients");
   }
-  const keys = {
-    contentKey: crypto.getRandomValues(new Uint8Array(KEY_BYTES)),
-    identityKey: identity ? crypto.getRandomValues(new Uint8Array(KEY_BYTES)) : null,
-  };
+  const keys = givenKeys ?? newReportKeys({ withIdentity: identity !== null });
+  if ((keys.identityKey !== null) !== (identity !== null)) {
+    throw new EnvelopeFormatError("an identity key goes with an identity, and only with one");
+  }
   const ids = await Promise.all(recipients.map((publicKey) => keyId(publicKey)));
   const draft = {
     version: PROTOCOL_VERSION,

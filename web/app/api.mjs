@@ -1,0 +1,79 @@
+// Talking to the Sedā server from a page: same origin only, no cookies, no cache, nothing
+// secret in a URL. Every refusal becomes an ApiError carrying the server's problem code.
+export class ApiError extends Error {
+  constructor(code, status, detail = "") {
+    super(`the server refused the request: ${code} (${status})`);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// The server could not be reached, or stayed busy through every retry.
+export class UnavailableError extends ApiError {
+  constructor(code = "unreachable", status = 0) {
+    super(code, status);
+    this.name = "UnavailableError";
+  }
+}
+
+const TRANSIENT = new Set([502, 503, 504]);
+const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function problemOf(response) {
+  try {
+    const problem = await response.json();
+    return { code: String(problem.code ?? "unknown"), detail: String(problem.detail ?? "") };
+  } catch {
+    return { code: "unknown", detail: "" };
+  }
+}
+
+function retryDelay(response, attempt) {
+  const header = Number(response?.headers.get("retry-after"));
+  const base = Number.isFinite(header) && header > 0 ? header * 1000 : 400 * 2 ** attempt;
+  return Math.min(base, 15_000) * (0.5 + Math.random() / 2);
+}
+
+// `language` goes in Accept-Language, so refusals come back in the page's language.
+export function createApi({ language, fetchImpl = globalThis.fetch.bind(globalThis), retries = 4, sleep = sleepFor }) {
+  // One request; network failures and 502-504 are retried with the same body, which is safe
+  // because every write is idempotent by an id the client made (docs/API.md).
+  async function call(method, path, { json, bytes } = {}) {
+    let response = null;
+    for (let attempt = 0; attempt <= retries; attempt += 1) {
+      const headers = { accept: "application/json", "accept-language": language };
+      if (json !== undefined) headers["content-type"] = "application/json";
+      if (bytes !== undefined) headers["content-type"] = "application/octet-stream";
+      try {
+        response = await fetchImpl(path, {
+          method,
+          headers,
+          body: json !== undefined ? JSON.stringify(json) : bytes,
+          cache: "no-store",
+          credentials: "omit",
+          redirect: "error",
+          referrerPolicy: "no-referrer",
+        });
+      } catch {
+        response = null;
+      }
+      if (response !== null && !TRANSIENT.has(response.status)) {
+        if (response.ok) return response;
+        const { code, detail } = await problemOf(response);
+        throw new ApiError(code, response.status, detail);
+      }
+      if (attempt < retries) await sleep(retryDelay(response, attempt));
+    }
+    if (response === null) throw new UnavailableError();
+    throw new UnavailableError((await problemOf(response)).code, response.status);
+  }
+
+  return {
+    call,
+    getJson: async (path) => (await call("GET", path)).json(),
+    postJson: async (path, body) => (await call("POST", path, { json: body })).json(),
+    put: (path, bytes) => call("PUT", path, { bytes }),
+  };
+}

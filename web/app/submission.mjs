@@ -1,0 +1,160 @@
+// Filing a report from the page, as kiosk_client.SedaClient.submit does in Python: route
+// with the verified policy, seal attachments and the report on this device, upload, submit
+// exactly once (the report id is made here), and check the receipt is for this envelope.
+import {
+  attachmentKey,
+  digest,
+  envelopeContext,
+  lookupVerifier,
+  newReportKeys,
+  newToken,
+  newUuid,
+  reportContext,
+  sealChunks,
+  sealReport,
+  streamDigest,
+  threadTag,
+  toBase64,
+  uuidBytes,
+} from "../protocol/index.mjs";
+import { factsFromMetadata, route } from "../protocol/routing.mjs";
+import { ApiError, UnavailableError } from "./api.mjs";
+import { postSolved, solvePuzzleFor } from "./puzzles.mjs";
+
+export const CHANNEL = "web";
+const MAX_NAME = 200;
+const MAX_MEDIA_TYPE = 100;
+const encoder = new TextEncoder();
+
+// The routing metadata of a draft: what the server may read (docs/PROTOCOL.md §3.1).
+export function routingOf(draft) {
+  return {
+    institution: draft.institution,
+    report_type: draft.reportType,
+    category: draft.category,
+    concerns: draft.concerns,
+    reporter_type: draft.reporterType,
+    channel: CHANNEL,
+    urgency: draft.urgent ? "urgent" : "normal",
+  };
+}
+
+// Who receives `draft` under the verified policy and directory (throws the routing errors).
+export function decide(trust, draft, now = new Date()) {
+  return route(factsFromMetadata(routingOf(draft), now), trust.policy, trust.routing, draft.reporterChoices ?? []);
+}
+
+// Seal and submit `draft`. Returns {token, receipt, trust}; `receipt` is null when the
+// outcome is unknown (no answer came): the token must still be shown, so the reporter can
+// check later. Refusals throw ApiError (nothing was stored). `reload(serial)` fetches a newer
+// verified directory when the server says the page's one is stale.
+export async function submitReport({ api, worker, trust, reload, draft, onProgress = () => {} }) {
+  const token = newToken();
+  onProgress({ step: "token" });
+  const secrets = await worker.derive(token);
+  let current = trust;
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const body = await buildSubmission(api, worker, current, draft, secrets, onProgress);
+    onProgress({ step: "sending" });
+    let receipt;
+    try {
+      receipt = await postSolved(api, worker, "/api/v1/reports", body, "submit", uuidBytes(body.envelope.report_id));
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "stale-directory") {
+        current = await reload(current.serial);
+        continue;
+      }
+      if (error instanceof UnavailableError) return { token, receipt: null, trust: current };
+      throw error;
+    }
+    // The server answers the SHA-256 of the envelope as it re-encodes it (same field order).
+    const sent = toBase64(await digest(encoder.encode(JSON.stringify(body.envelope))));
+    const ours = receipt?.report_id === body.envelope.report_id && receipt?.envelope_sha256 === sent;
+    return { token, receipt: ours ? receipt : null, trust: current };
+  }
+  throw new ApiError("stale-directory", 409);
+}
+
+async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
+  const decision = decide(trust, draft);
+  const recipients = decision.recipients.map((r) => trust.publicKey(r.body));
+  const identityRecipients = decision.recipients.filter((r) => r.identity).map((r) => trust.publicKey(r.body));
+  const routing = routingOf(draft);
+  const reportId = newUuid();
+  const withIdentity = draft.identity !== null;
+  const keys = newReportKeys({ withIdentity });
+  const context = await reportContext({
+    reportId,
+    routing,
+    recipients,
+    reporterPublicKey: secrets.reporterPublicKey,
+    withIdentity,
+  });
+  const refs = [];
+  for (const [index, attachment] of draft.attachments.entries()) {
+    onProgress({ step: "attachment", n: index + 1, total: draft.attachments.length });
+    refs.push(await upload(api, worker, keys, context, attachment));
+  }
+  onProgress({ step: "sealing" });
+  const { envelope } = await sealReport({
+    reportId,
+    routing,
+    payload: {
+      text: draft.text,
+      fields: draft.fields,
+      attachments: refs,
+      language: draft.language,
+      thread_key: toBase64(secrets.threadKey),
+    },
+    recipients,
+    reporterPublicKey: secrets.reporterPublicKey,
+    identity: draft.identity,
+    identityRecipients,
+    keys,
+  });
+  onProgress({ step: "puzzle" });
+  const puzzle = await solvePuzzleFor(api, worker, "submit", uuidBytes(reportId), (fraction) =>
+    onProgress({ step: "puzzle", fraction }),
+  );
+  return {
+    envelope,
+    directory_serial: trust.serial,
+    reporter_choices: draft.reporterChoices ?? [],
+    lookup_verifier: toBase64(await lookupVerifier(secrets.lookupSecret)),
+    attachments: refs.map((ref) => ref.attachment_id),
+    puzzle,
+    thread_tag: toBase64(await threadTag(secrets.threadKey, await envelopeContext(envelope))),
+  };
+}
+
+// Seal one attachment under the report's keys and upload it: announce its chunks' digests
+// (so the server checks each on arrival), then send the chunks the server does not hold.
+async function upload(api, worker, keys, context, attachment) {
+  const attachmentId = newUuid();
+  const chunks = await sealChunks(await attachmentKey(keys, context, attachmentId), attachment.data);
+  const streamSha = toBase64(await streamDigest(chunks));
+  const subject = uuidBytes(attachmentId);
+  const start = {
+    attachment_id: attachmentId,
+    chunks: chunks.length,
+    sha256: streamSha,
+    chunk_sha256: await Promise.all(chunks.map(async (chunk) => toBase64(await digest(chunk)))),
+    puzzle: await solvePuzzleFor(api, worker, "upload", subject),
+  };
+  const state = await postSolved(api, worker, "/api/v1/uploads", start, "upload", subject);
+  const held = new Set(state.received ?? []);
+  for (const [position, chunk] of chunks.entries()) {
+    if (!held.has(position)) await api.put(`/api/v1/uploads/${attachmentId}/chunks/${position}`, chunk);
+  }
+  const mediaType = attachment.mediaType && attachment.mediaType.length <= MAX_MEDIA_TYPE
+    ? attachment.mediaType
+    : "application/octet-stream";
+  return {
+    attachment_id: attachmentId,
+    name: [...attachment.name].slice(0, MAX_NAME).join(""),
+    media_type: mediaType,
+    size: attachment.data.length,
+    chunks: chunks.length,
+    sha256: streamSha,
+  };
+}

@@ -1,0 +1,109 @@
+// Following a report from the page, as kiosk_client.SedaClient.status and follow_up do in
+// Python: the token is stretched in the worker; only the lookup secret is sent; replies are
+// opened and authenticated here; follow-ups go only to bodies the reporter's tag vouches for.
+import {
+  checkThreadTag,
+  fromBase64,
+  keyId,
+  lookupVerifier,
+  newUuid,
+  openMessage,
+  parseToken,
+  sealMessage,
+  toBase64,
+} from "../protocol/index.mjs";
+import { factsFromMetadata, route } from "../protocol/routing.mjs";
+import { postSolved, solvePuzzleFor } from "./puzzles.mjs";
+import { TrustError } from "./trust.mjs";
+
+// Derive the token's secrets (throws TokenFormatError for a mistyped token, whose `reason`
+// says what to fix).
+export async function secretsOf(worker, typed) {
+  return worker.derive(parseToken(typed));
+}
+
+async function lookupBody(api, worker, secrets, onProgress) {
+  const verifier = await lookupVerifier(secrets.lookupSecret);
+  onProgress({ step: "puzzle" });
+  const puzzle = await solvePuzzleFor(api, worker, "lookup", verifier, (fraction) =>
+    onProgress({ step: "puzzle", fraction }),
+  );
+  return { verifier, body: { lookup_secret: toBase64(secrets.lookupSecret), puzzle } };
+}
+
+// The server's status view of the token's report (ApiError "not-found" for no report).
+export async function statusView(api, worker, secrets, onProgress = () => {}) {
+  const { verifier, body } = await lookupBody(api, worker, secrets, onProgress);
+  onProgress({ step: "lookup" });
+  return postSolved(api, worker, "/api/v1/status", body, "lookup", verifier);
+}
+
+// Replies opened and authenticated on this device; `text` null for one that did not open
+// or authenticate (a forgery, or a message that is not this report's reply).
+export async function openReplies(view, secrets) {
+  const opened = [];
+  for (const item of view.replies ?? []) {
+    let text = null;
+    if (item.message?.kind === "reply" && item.message?.report_id === view.report_id) {
+      try {
+        text = (await openMessage(item.message, secrets.reporterSeed, secrets.threadKey)).text;
+      } catch {
+        text = null;
+      }
+    }
+    opened.push({ atHour: item.at_hour, body: item.body ?? null, text });
+  }
+  return opened;
+}
+
+// The bodies a follow-up may be sealed to, checked with the thread key, never taken on the
+// server's word (docs/PROTOCOL.md §3.6): the report's initial recipients (whose key ids the
+// reporter's own tag covers) and the bodies routing adds for retaliation. TrustError if the
+// server's account does not hold up.
+export async function followUpBodies(view, secrets, trust, { retaliation }) {
+  const header = view.header;
+  const ownKeyId = toBase64(await keyId(secrets.reporterPublicKey));
+  const tagged =
+    header &&
+    view.thread_tag &&
+    header.report_id === view.report_id &&
+    header.reporter_key_id === ownKeyId &&
+    (await checkThreadTag(secrets.threadKey, header, fromBase64(view.thread_tag)));
+  if (!tagged) throw new TrustError("the server's account of this report does not match the reporter's tag");
+  const sealedTo = new Set(header.recipient_key_ids);
+  const initial = new Set(trust.directory.bodies.filter((e) => sealedTo.has(e.key_id)).map((e) => e.body));
+  const allowed = new Set(initial);
+  if (retaliation || view.retaliation) {
+    const facts = factsFromMetadata(header.routing, new Date(view.received_hour), { retaliation: true });
+    for (const recipient of route(facts, trust.policy, trust.routing).recipients) allowed.add(recipient.body);
+  }
+  const listed = new Set((view.recipients ?? []).map((item) => item.body));
+  if (![...listed].every((body) => allowed.has(body))) {
+    throw new TrustError("the server lists a recipient this device cannot verify");
+  }
+  if (![...initial].every((body) => listed.has(body))) {
+    throw new TrustError("the server leaves out a body the report was sealed to");
+  }
+  const bodies = new Set(listed);
+  if (retaliation && !view.retaliation) for (const body of allowed) if (!initial.has(body)) bodies.add(body);
+  return [...bodies].sort();
+}
+
+// Seal a follow-up to the verified bodies and send it; returns the server's receipt.
+export async function sendFollowUp({ api, worker, trust, secrets, text, retaliation, onProgress = () => {} }) {
+  const view = await statusView(api, worker, secrets, onProgress);
+  const bodies = await followUpBodies(view, secrets, trust, { retaliation });
+  onProgress({ step: "follow_up" });
+  const message = await sealMessage({
+    kind: "follow-up",
+    reportId: view.report_id,
+    messageId: newUuid(),
+    body: { text, fields: retaliation ? { retaliation: "yes" } : {} },
+    recipients: bodies.map((body) => trust.publicKey(body)),
+    threadKey: secrets.threadKey,
+  });
+  const { verifier, body } = await lookupBody(api, worker, secrets, onProgress);
+  onProgress({ step: "sending" });
+  const request = { ...body, message, directory_serial: trust.serial, retaliation };
+  return postSolved(api, worker, "/api/v1/follow-ups", request, "lookup", verifier);
+}

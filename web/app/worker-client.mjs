@@ -1,0 +1,44 @@
+// The page's side of the worker (web/app/worker.mjs): one request at a time per call, with
+// progress callbacks.
+export class WorkerError extends Error {
+  constructor(name) {
+    super(`the worker failed: ${name}`);
+    this.name = "WorkerError";
+  }
+}
+
+export function createWorker(url = "/static/js/seda-worker.js") {
+  const worker = new Worker(url);
+  const pending = new Map();
+  let next = 0;
+  worker.onmessage = ({ data }) => {
+    const job = pending.get(data.id);
+    if (!job) return;
+    if ("progress" in data) {
+      job.onProgress?.(data.progress);
+      return;
+    }
+    pending.delete(data.id);
+    if ("error" in data) job.reject(new WorkerError(data.error));
+    else job.resolve(data.result);
+  };
+  worker.onerror = () => {
+    for (const job of pending.values()) job.reject(new WorkerError("crashed"));
+    pending.clear();
+  };
+
+  function run(message, onProgress) {
+    const id = (next += 1);
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject, onProgress });
+      worker.postMessage({ id, ...message });
+    });
+  }
+
+  return {
+    derive: (token, params) => run({ op: "derive", token, params }),
+    solve: (challenge, bits, purpose, subject, onProgress) =>
+      run({ op: "solve", challenge, bits, purpose, subject }, onProgress),
+    terminate: () => worker.terminate(),
+  };
+}

@@ -1,0 +1,20 @@
+// The page's worker: Argon2id (64 MiB, about a second on a phone) and client puzzles run
+// here, off the page's thread, so the page stays responsive and can show progress.
+import { deriveFromToken } from "../protocol/derive.mjs";
+import { solvePuzzle } from "../protocol/puzzle.mjs";
+
+self.onmessage = async ({ data }) => {
+  const { id, op } = data;
+  try {
+    if (op === "derive") {
+      postMessage({ id, result: await deriveFromToken(data.token, data.params) });
+    } else if (op === "solve") {
+      const onProgress = (tries) => postMessage({ id, progress: tries });
+      postMessage({ id, result: await solvePuzzle(data.challenge, data.bits, data.purpose, data.subject, { onProgress }) });
+    } else {
+      postMessage({ id, error: "unknown operation" });
+    }
+  } catch (error) {
+    postMessage({ id, error: error?.name ?? "Error" }); // the name only: never secret data
+  }
+};

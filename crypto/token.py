@@ -15,7 +15,11 @@ from crypto.errors import TokenFormatError
 RANDOM_DIGITS = 19
 TOKEN_DIGITS = RANDOM_DIGITS + 1
 GROUP = 4
-_SEPARATORS = frozenset(" -_.\u00a0\u200c\u2010\u2011\u2012\u2013\u2014\u2212")
+# Spaces, dashes and the invisible marks text copied from a Persian messenger carries
+# (zero-width space and non-joiner, direction marks and isolates, the Arabic letter mark).
+_SEPARATORS = frozenset(
+    " -_.\u00a0\u200b\u200c\u200e\u200f\u2010\u2011\u2012\u2013\u2014\u2212\u061c\u2066\u2067\u2068\u2069"
+)
 _DIGIT_VALUES = {
     **{chr(0x30 + n): n for n in range(10)},  # Latin
     **{chr(0x06F0 + n): n for n in range(10)},  # Persian (Extended Arabic-Indic)

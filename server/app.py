@@ -34,6 +34,12 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     ``clock`` (aware UTC ``datetime``) is replaceable for tests of deadlines and expiry.
     """
     configure_logging(settings)
+    if not settings.root_public_key:
+        get_logger("seda.app").warning(
+            "root_key_not_pinned",
+            fixed_message="SEDA_ROOT_PUBLIC_KEY is not set: documents verify against the key recorded"
+            " when they were published, and the web pages pin that key. Set it outside a demo.",
+        )
     preload_catalogues()
     database = Database(settings.database_url)
     intake = Intake(settings, database, clock)

@@ -14,14 +14,14 @@ import base64
 import json
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Response, Route, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, Response, Route, sync_playwright
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -52,6 +52,7 @@ from tests.intake_support import (
 LANGUAGES = ["fa", "en"]
 PAGES = {"home": "", "report": "report", "status": "status"}
 OFFICER_BODY = "provincial_dg_prisons--tehran"  # every Tehran report reaches it (the policy's overview rule)
+CONCERNED_BODY = "institution_health_unit--tehran-central"  # receives health reports, concerned by staff
 WIDTHS = {"phone": 360, "desktop": 1280}
 MIB = 1024 * 1024
 
@@ -150,6 +151,8 @@ class Visit:
         outside = [url for _, url in self.requests if not url.startswith(origin)]
         assert self.requests, "the visit made requests"
         assert not outside, f"requests outside {origin}: {outside}"
+        # Secrets travel in bodies only: no request of a visit carries a query string.
+        assert not [url for _, url in self.requests if "?" in url]
         assert stored == {"local": 0, "session": 0, "cookie": "", "databases": 0, "caches": 0}, stored
         assert not cookies
         assert not self.cookies_set, self.cookies_set
@@ -277,16 +280,15 @@ def file_a_report(
     visit.check_accessibility("token")
     if persian:
         screenshot(page, "fa-token")
-    if persian:  # the reporter follows a link away, then presses "back"
-        page.click("#token-view a[href='/status']")
-        page.wait_for_url(site.server.base_url + "status")
-    else:  # "I have kept it": the page wipes itself and leaves
+    # Leaving the page wipes the token (a browser may keep the page for "back").
+    page.evaluate(PAGEHIDE)
+    assert (page.text_content("#token-value"), page.text_content("#token-alt")) == ("", "")
+    if not persian:  # "I have kept it": the page leaves, and "back" shows nothing of it
         page.click("#finish")
         page.wait_for_url(site.server.base_url + "en")
-    page.go_back()
-    page.wait_for_load_state()
-    assert shown not in page.content()  # whatever "back" shows holds nothing of the report
-    assert typed["text"] not in page.content()
+        page.go_back()
+        page.wait_for_load_state()
+        assert shown not in page.content()
     visit.finish()
     return crypto.parse_token(shown), typed
 
@@ -314,6 +316,12 @@ def officer_reads_and_replies(
     assert (ref.name, ref.media_type, ref.size) == ("photo.jpg", "image/jpeg", len(evidence))
     chunks = chunks_of(site.url, ref.attachment_id)
     assert crypto.open_attachment(opened.keys, envelope.context(), ref, chunks) == evidence
+    # The institution's own health unit receives a health report about its staff, but not who
+    # sent it: the report concerns the institution's staff (docs/ROUTING.md §4).
+    _, concerned = Officer(site.url, site.keys, CONCERNED_BODY).open(report_id)
+    assert concerned.payload.text == typed["text"]
+    assert concerned.identity is None
+    assert concerned.identity_withheld
     reply = "داروی موکل شما از امروز داده می‌شود." if language == "fa" else "The medicine is given from today."
     officer.reply(report_id, reply)
     return reply
@@ -452,9 +460,19 @@ def test_an_oversized_attachment_is_refused_in_the_page_and_nothing_is_sent(
     assert page.evaluate("document.activeElement.id") == "form-errors"
     visit.check_accessibility("report form, attachment refused")
     assert visit.posted() == []
+    page.evaluate(PAGEHIDE)  # leaving wipes what was typed and never sent
+    assert [page.input_value(f"#{name}") for name in ("text", "name", "contact", "prisoner_name")] == [""] * 4
     visit.finish()
     assert counts(site.url) == before
 
+
+# What the browser does when the reporter leaves (or the tab is put away for "back").
+PAGEHIDE = "window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))"
+
+SINK_PROBE = """() => {
+    try { document.createElement("div").innerHTML = "<b>x</b>"; return "allowed"; }
+    catch (error) { return error.name; }
+}"""
 
 WORD_BOXES = """(selector) => {
     const node = document.querySelector(selector).firstChild;
@@ -478,6 +496,8 @@ def test_pages_read_in_their_direction_and_reflow_on_a_narrow_screen_and_at_200_
     visit = Visit(browser, site, language)
     for name in PAGES:
         page = visit.open(name)
+        # Trusted Types are enforced: markup cannot be written into the page from a string.
+        assert page.evaluate(SINK_PROBE) == "TypeError"
         assert page.get_attribute("html", "lang") == language
         assert page.get_attribute("html", "dir") == ("rtl" if language == "fa" else "ltr")
         boxes = page.evaluate(WORD_BOXES, "h1")
@@ -488,6 +508,9 @@ def test_pages_read_in_their_direction_and_reflow_on_a_narrow_screen_and_at_200_
         else:
             assert boxes["direction"] == "ltr"
             assert boxes["first"][1] < boxes["last"][0], boxes
+        if name == "report":  # a long file name, as a phone's camera may give
+            long_name = FilePayload(name="IMG_" + "9" * 180 + ".jpg", mimeType="image/jpeg", buffer=b"x")
+            page.set_input_files("#attachments", files=[long_name])
         for width, zoom in ((320, "100%"), (640, "200%")):
             page.set_viewport_size({"width": width, "height": 800})
             page.evaluate("(zoom) => { document.documentElement.style.fontSize = zoom; }", zoom)
@@ -500,29 +523,37 @@ def test_pages_read_in_their_direction_and_reflow_on_a_narrow_screen_and_at_200_
     visit.finish()
 
 
-def _add_a_recipient(route: Route) -> None:
-    """A hostile server lists the accused institution's own office among the recipients."""
-    response = route.fetch()
-    view = response.json()
-    view["recipients"].append(
-        {
-            "body": "institution_management--tehran-central",
-            "via": "policy",
-            "reason": "x",
-            "awaiting_key": False,
-        }
-    )
-    route.fulfill(response=response, body=json.dumps(view))
+ACCUSED = "institution_management--tehran-central"
 
 
-def test_a_server_that_steers_a_follow_up_to_another_body_is_caught_in_the_page(
-    site: Site, browser: Browser
+def _steer(rewrite_header: bool, key_id: str) -> Callable[[Route], None]:
+    """A hostile server lists the accused institution's own office among the recipients of a
+    report about its management, and (``rewrite_header``) claims the report was sealed to it."""
+
+    def handle(route: Route) -> None:
+        response = route.fetch()
+        view = response.json()
+        view["recipients"].append({"body": ACCUSED, "via": "policy", "reason": "x", "awaiting_key": False})
+        if rewrite_header:
+            view["header"]["recipient_key_ids"].append(key_id)
+        route.fulfill(response=response, body=json.dumps(view))
+
+    return handle
+
+
+@pytest.mark.parametrize("rewrite_header", [False, True], ids=["listed", "header-rewritten"])
+def test_a_server_that_steers_a_follow_up_to_the_accused_body_is_caught_in_the_page(
+    site: Site, browser: Browser, rewrite_header: bool
 ) -> None:
     client = SedaClient(httpx.Client(base_url=site.server.base_url, timeout=30), site.keys.root_public)
-    submitted = client.submit(draft("گزارش درباره کارکنان", concerns="institution_management"))
+    submitted = client.submit(draft("گزارش درباره مدیریت زندان", concerns="institution_management"))
+    assert ACCUSED not in submitted.receipt.recipients
+    key_id = next(
+        base64.b64encode(e.key_id).decode() for e in client.documents().directory.bodies if e.body == ACCUSED
+    )
     before = counts(site.url)
     visit = Visit(browser, site, "fa")
-    visit.context.route("**/api/v1/status", _add_a_recipient)
+    visit.context.route("**/api/v1/status", _steer(rewrite_header, key_id))
     page = visit.open("status")
     page.fill("#token", submitted.token.grouped())
     page.click("#show-status")
@@ -536,9 +567,93 @@ def test_a_server_that_steers_a_follow_up_to_another_body_is_caught_in_the_page(
     assert counts(site.url) == before
 
 
+def _answer_lost(how: str) -> Callable[[Route], None]:
+    """The report reaches the server and is stored; the answer the page gets is not its receipt."""
+
+    def handle(route: Route) -> None:
+        response = route.fetch()
+        if how == "error-after-commit":  # e.g. a proxy's 500 once the server had committed
+            route.fulfill(
+                status=500, content_type="application/problem+json", body='{"code": "internal-error"}'
+            )
+        elif how == "cut-off":
+            route.fulfill(status=response.status, content_type="application/json", body='{"report_id": "')
+        else:  # "forged": a receipt, but not for this envelope
+            receipt = response.json()
+            receipt["envelope_sha256"] = base64.b64encode(b"\x00" * 32).decode()
+            route.fulfill(response=response, body=json.dumps(receipt))
+
+    return handle
+
+
+@pytest.mark.parametrize("how", ["error-after-commit", "cut-off", "forged"])
+def test_a_report_whose_answer_is_lost_still_shows_its_token_and_is_stored_once(
+    site: Site, browser: Browser, how: str
+) -> None:
+    before = counts(site.url)
+    visit = Visit(browser, site, "fa")
+    visit.context.route("**/api/v1/reports", _answer_lost(how))
+    page = visit.open("report")
+    fill_report(page, f"CANARY-{how}", [])
+    page.click("#submit-report")
+    page.wait_for_selector("#token-view:not([hidden])", timeout=60_000)
+    assert page.is_visible("#token-unknown")  # "it may or may not be stored: check later"
+    assert not page.is_visible("#receipt")
+    token = crypto.parse_token(page.text_content("#token-value") or "")
+    visit.finish()
+    assert counts(site.url)["reports"] == before["reports"] + 1  # stored exactly once
+    report_of(site.url, token)  # and the token shown is the one that finds it
+
+
+def test_the_form_stops_at_the_number_of_bodies_the_server_accepts(site: Site, browser: Browser) -> None:
+    visit = Visit(browser, site, "en")
+    page = visit.open("report")
+    fill_report(page, "CANARY-bodies", [])
+    page.click("#extra-bodies summary")
+    boxes = page.locator("#extra-bodies-list input[type=checkbox]")
+    assert boxes.count() > 8
+    for index in range(boxes.count()):
+        if boxes.nth(index).is_enabled():
+            boxes.nth(index).check()
+    assert page.locator("#extra-bodies-list input:checked").count() == 8
+    assert page.locator("#extra-bodies-list input:disabled").count() == boxes.count() - 8
+    assert page.is_visible("#extra-bodies-full")
+    visit.check_accessibility("report form, eight bodies added")
+    visit.finish()
+
+
 def test_the_accessibility_check_finds_what_it_is_meant_to(browser: Browser) -> None:
     page = browser.new_page()
     page.set_content('<html><body><img src="x.png"><input type="text"></body></html>')
     found = {finding["id"] for finding in axe_findings(page)}
     page.close()
     assert {"image-alt", "label", "html-has-lang"} <= found
+
+
+def test_a_follow_up_whose_answer_is_lost_is_sent_again_unchanged_and_stored_once(
+    site: Site, browser: Browser
+) -> None:
+    client = SedaClient(httpx.Client(base_url=site.server.base_url, timeout=30), site.keys.root_public)
+    submitted = client.submit(draft("گزارش برای پیگیری"))
+    report_id = submitted.receipt.report_id
+    visit = Visit(browser, site, "en")
+    page = visit.open("status")
+    page.fill("#token", submitted.token.grouped())
+    page.click("#show-status")
+    page.wait_for_selector("#status-view:not([hidden])", timeout=60_000)
+    visit.context.route("**/api/v1/follow-ups", _answer_lost("error-after-commit"))
+    page.fill("#follow-up-text", "CANARY-lost-answer")
+    page.click("#send-follow-up")
+    page.wait_for_selector("#form-errors:not([hidden])", timeout=60_000)
+    assert text("en", "web.js.status.follow_up_unknown") in (page.text_content("#form-errors") or "")
+    visit.context.unroute("**/api/v1/follow-ups")
+    page.click("#send-follow-up")  # the same text: the same sealed message goes again
+    page.wait_for_selector("#follow-up-done:not([hidden])", timeout=60_000)
+    stored = _query(
+        site.url,
+        select(func.count())
+        .select_from(Message)
+        .where(Message.report_id == uuid.UUID(report_id), Message.kind == "follow-up"),
+    )
+    assert stored[0][0] == 1
+    visit.finish()

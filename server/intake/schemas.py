@@ -16,6 +16,7 @@ from crypto.envelope import Code, UUIDText
 from server.intake.abuse import PuzzleSolution
 
 MAX_ATTACHMENTS = 8
+MAX_REPORTER_CHOICES = 8  # bodies a reporter may add to the policy's (Art. 114)
 MAX_UPLOAD_CHUNKS = 160  # 10 MiB in 64 KiB chunks
 MAX_CHUNK_BYTES = 64 * 1024 + 16  # a sealed chunk: plaintext piece and GCM tag
 
@@ -28,7 +29,7 @@ class Submission(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     envelope: ReportEnvelope
     directory_serial: Annotated[int, msgspec.Meta(ge=1)]
-    reporter_choices: Annotated[list[Code], msgspec.Meta(max_length=8)] = []
+    reporter_choices: Annotated[list[Code], msgspec.Meta(max_length=MAX_REPORTER_CHOICES)] = []
     lookup_verifier: Bytes32 | None = None
     attachments: Annotated[list[UUIDText], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
     puzzle: PuzzleSolution | None = None

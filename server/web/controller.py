@@ -6,7 +6,7 @@ renders it. No page sets a cookie, reads a query string or stores anything in th
 
 from __future__ import annotations
 
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, HttpMethod, MediaType, Response, route
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy import select
@@ -41,6 +41,8 @@ async def institution_groups(session: AsyncSession, trusted: Trusted, language: 
     return [OptionGroup(label, options) for label, options in groups.items()]
 
 
+# HEAD too, for link checkers and monitors (the same headers, no body).
+PAGE_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 # The pages besides each language's home.
 FORM_PAGES = ("report", "status")
 
@@ -74,13 +76,13 @@ class WebController(Controller):
 
     include_in_schema = False
 
-    @get("/", name="web.home")
+    @route("/", name="web.home", http_method=PAGE_METHODS)
     async def home(
         self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
     ) -> Response[str]:
         return await _page("home", DEFAULT_LANGUAGE, intake, db_session)
 
-    @get("/{name:str}", name="web.persian_page")
+    @route("/{name:str}", name="web.persian_page", http_method=PAGE_METHODS)
     async def persian_page_or_home(
         self,
         intake: NamedDependency[Intake],
@@ -91,7 +93,7 @@ class WebController(Controller):
             return await _page(name, DEFAULT_LANGUAGE, intake, db_session)
         return await _page("home", name, intake, db_session)  # "/en": a language's home
 
-    @get("/{lang:str}/{name:str}", name="web.page")
+    @route("/{lang:str}/{name:str}", name="web.page", http_method=PAGE_METHODS)
     async def page(
         self,
         intake: NamedDependency[Intake],

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from routing.taxonomy import CATEGORIES
 from routing.vocabulary import Concern, ReportStatus, ReportType
 from server.i18n import DEFAULT_LANGUAGE, catalogue, supported_languages
-from server.intake.schemas import MAX_ATTACHMENTS, MAX_UPLOAD_CHUNKS
+from server.intake.schemas import MAX_ATTACHMENTS, MAX_REPORTER_CHOICES, MAX_UPLOAD_CHUNKS
 
 # Pages a reporter may open, by name; the template of each.
 PAGES: dict[str, str] = {"home": "landing.html", "report": "report.html", "status": "status.html"}
@@ -130,6 +130,7 @@ def render(
             "attachment_bytes": MAX_ATTACHMENT_BYTES,
             "attachment_mib": MAX_ATTACHMENT_BYTES // (1024 * 1024),
             "text": MAX_TEXT_CHARACTERS,
+            "choices": MAX_REPORTER_CHOICES,
         },
         "messages": script_messages(language),
         "statuses": [s.value for s in ReportStatus],

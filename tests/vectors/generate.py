@@ -105,6 +105,13 @@ def token_vectors() -> dict[str, Any]:
         {"typed": tokens[2]["grouped_persian"], "digits": valid},
         {"typed": " ".join([arabic[:10], arabic[10:]]), "digits": valid},
         {"typed": persian[:5] + valid[5:], "digits": valid},
+        # As copied from a right-to-left messenger: direction marks and isolates around groups.
+        {
+            "typed": "\u2067\u200f"
+            + "\u200e-".join(tokens[2]["grouped_persian"].split("-"))
+            + "\u061c\u2069",
+            "digits": valid,
+        },
     ]
     wrong_digit = valid[:7] + str((int(valid[7]) + 1) % 10) + valid[8:]
     swapped = valid[:3] + valid[4] + valid[3] + valid[5:]

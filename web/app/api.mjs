@@ -18,8 +18,10 @@ export class UnavailableError extends ApiError {
   }
 }
 
-const TRANSIENT = new Set([502, 503, 504]);
+// Retried with the same body, as kiosk_client does: every 5xx (a proxy's too) and 429.
+const transient = (status) => status >= 500 || status === 429;
 const sleepFor = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 async function problemOf(response) {
   try {
@@ -37,9 +39,16 @@ function retryDelay(response, attempt) {
 }
 
 // `language` goes in Accept-Language, so refusals come back in the page's language.
-export function createApi({ language, fetchImpl = globalThis.fetch.bind(globalThis), retries = 4, sleep = sleepFor }) {
-  // One request; network failures and 502-504 are retried with the same body, which is safe
-  // because every write is idempotent by an id the client made (docs/API.md).
+export function createApi({
+  language,
+  fetchImpl = globalThis.fetch.bind(globalThis),
+  retries = 4,
+  sleep = sleepFor,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+}) {
+  // One request; network failures, time-outs, 5xx and 429 are retried with the same body,
+  // which is safe because every write is idempotent by an id the client made (docs/API.md).
+  // An answer that came but cannot be read is the caller's to judge (Response.json throws).
   async function call(method, path, { json, bytes } = {}) {
     let response = null;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
@@ -55,11 +64,12 @@ export function createApi({ language, fetchImpl = globalThis.fetch.bind(globalTh
           credentials: "omit",
           redirect: "error",
           referrerPolicy: "no-referrer",
+          signal: AbortSignal.timeout(timeoutMs),
         });
       } catch {
         response = null;
       }
-      if (response !== null && !TRANSIENT.has(response.status)) {
+      if (response !== null && !transient(response.status)) {
         if (response.ok) return response;
         const { code, detail } = await problemOf(response);
         throw new ApiError(code, response.status, detail);

@@ -1,6 +1,7 @@
 // Small DOM helpers for the pages. Every text goes in through textContent: nothing the
 // reporter typed or the server sent is ever parsed as markup.
 export const byId = (id) => document.getElementById(id);
+const FORM_CONTROLS = new Set(["INPUT", "SELECT", "TEXTAREA"]);
 
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
@@ -25,8 +26,8 @@ export function formErrors(summary = byId("form-errors"), list = byId("form-erro
     clear() {
       list.replaceChildren();
       show(summary, false);
-      for (const { control, message } of marked.splice(0)) {
-        control?.removeAttribute("aria-invalid");
+      for (const { controls, message } of marked.splice(0)) {
+        for (const each of controls) each.removeAttribute("aria-invalid");
         if (message) {
           message.textContent = "";
           show(message, false);
@@ -37,13 +38,15 @@ export function formErrors(summary = byId("form-errors"), list = byId("form-erro
     field(field, text) {
       const control = byId(field);
       const message = byId(`${field.replace(/-group$/, "")}-error`);
-      if (control && control.tagName !== "FIELDSET") control.setAttribute("aria-invalid", "true");
+      // A control in error says so; for a group (radios, boxes), each of its inputs does.
+      const controls = FORM_CONTROLS.has(control?.tagName) ? [control] : [...(control?.querySelectorAll("input") ?? [])];
+      for (const each of controls) each.setAttribute("aria-invalid", "true");
       if (message) {
         message.textContent = text;
         show(message, true);
       }
-      marked.push({ control, message });
-      const target = control?.tagName === "FIELDSET" ? control.querySelector("input") : control;
+      marked.push({ controls, message });
+      const target = controls[0] ?? control;
       const link = el("a", { href: `#${target?.id || field}`, text });
       link.addEventListener("click", (event) => {
         event.preventDefault();
@@ -65,17 +68,18 @@ export function formErrors(summary = byId("form-errors"), list = byId("form-erro
   };
 }
 
-// A progress region: a sentence (announced politely) and a bar.
-export function progress(region = byId("progress"), text = byId("progress-text"), bar = byId("progress-bar")) {
+// A progress region: a sentence (announced politely) and a bar. The live region itself is
+// always in the page, so screen readers already watch it when the first sentence arrives.
+export function progress(text = byId("progress-text"), bar = byId("progress-bar")) {
   return {
     set(sentence, fraction) {
-      show(region, true);
+      show(bar, true);
       if (text.textContent !== sentence) text.textContent = sentence;
       if (fraction === null || fraction === undefined) bar.removeAttribute("value");
       else bar.value = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
     },
     done() {
-      show(region, false);
+      show(bar, false);
       text.textContent = "";
     },
   };

@@ -9,7 +9,11 @@ export function failureText(i18n, error) {
   const { t } = i18n;
   if (error instanceof TrustError) return t("web.js.trust_failed.body");
   if (error instanceof TokenFormatError) return t(`web.js.error.token.${error.reason}`);
+  if (error?.name === "RecipientsChangedError") return t("web.js.recipients.changed");
+  if (error?.name === "FollowUpUnknownError") return t("web.js.status.follow_up_unknown");
   if (error instanceof UnavailableError) {
+    if (error.code === "not-published") return t("web.out_of_service.body");
+    if (error.status === 429) return t("web.js.error.too_many");
     return error.status === 0 ? t("web.js.error.network") : t("web.js.error.busy");
   }
   if (error instanceof ApiError) {

@@ -5,8 +5,8 @@ import { createApi } from "./api.mjs";
 import { byId, el, formErrors, progress, show } from "./dom.mjs";
 import { pageI18n } from "./i18n.mjs";
 import { failureText, progressOf } from "./messages.mjs";
-import { decide, submitReport } from "./submission.mjs";
-import { TrustError, bodyName, loadTrust, pinnedRootKey } from "./trust.mjs";
+import { RecipientsChangedError, decide, submitReport } from "./submission.mjs";
+import { TrustError, bodyName, loadNewerTrust, loadTrust, pinnedRootKey } from "./trust.mjs";
 import { createWorker } from "./worker-client.mjs";
 
 const i18n = pageI18n();
@@ -18,6 +18,7 @@ const limits = {
   attachments: Number(form.dataset.maxAttachments),
   attachmentBytes: Number(form.dataset.maxAttachmentBytes),
   text: Number(form.dataset.maxText),
+  choices: Number(form.dataset.maxChoices),
 };
 const LEVEL_ORDER = { national: 0, province: 1, institution: 2 };
 let trust = null;
@@ -27,8 +28,9 @@ let shownToken = "";
 const value = (name) => form.elements.namedItem(name)?.value ?? "";
 const checked = (id) => byId(id).checked;
 
-function reload(serial) {
-  return loadTrust(api, root, { minSerial: serial + 1 }).then((fresh) => (trust = fresh));
+async function reload(serial) {
+  trust = await loadNewerTrust(api, root, serial);
+  return trust;
 }
 
 function draftOf(attachments) {
@@ -118,10 +120,21 @@ function renderExtraBodies(draft) {
     .filter((e) => e.level === "national" || (e.level === "province" && e.province === province) || e.institution === draft.institution)
     .filter((e) => !policyBodies.has(e.body))
     .sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || (a.body < b.body ? -1 : 1));
+  // The server takes at most `limits.choices` added bodies: once they are chosen, the other
+  // boxes wait (the hint says why) instead of the server refusing the sealed report.
+  const full = [...kept].filter((code) => candidates.some((e) => e.body === code)).length >= limits.choices;
+  byId("extra-bodies-full").hidden = !full;
   list.replaceChildren(
     ...candidates.map((entry) => {
-      const box = el("input", { type: "checkbox", name: "extra_body", value: entry.body, checked: kept.has(entry.body) });
-      box.addEventListener("change", renderRecipients);
+      const chosen = kept.has(entry.body);
+      const box = el("input", {
+        type: "checkbox",
+        name: "extra_body",
+        value: entry.body,
+        checked: chosen,
+        disabled: full && !chosen,
+        "aria-describedby": "extra-bodies-full",
+      });
       return el("label", { class: "choice" }, box, el("span", { text: bodyName(trust, entry.body, i18n.language, entry.body) }));
     }),
   );
@@ -138,6 +151,9 @@ function validate(errors) {
   if (!text.trim()) errors.field("text", t("web.js.error.required"));
   else if ([...text].length > limits.text) errors.field("text", t("web.js.error.text_too_long", { count: limits.text }));
   if (value("identity") === "signed" && !byId("name").value.trim()) errors.field("name", t("web.js.error.required"));
+  if (draftOf([]).reporterChoices.length > limits.choices) {
+    errors.field("extra-bodies-list", t("web.js.error.too_many_bodies", { count: limits.choices }));
+  }
   const files = [...byId("attachments").files];
   if (files.length > limits.attachments) {
     errors.field("attachments", t("web.js.error.too_many_attachments", { count: limits.attachments }));
@@ -189,8 +205,12 @@ async function onSubmit(event) {
       onProgress: (step) => bar.set(...progressOf(i18n, step)),
     });
     trust = result.trust;
-    showToken(result.token, result.receipt);
+    showToken(result.token, result.receipt, result.decision);
   } catch (error) {
+    if (error instanceof RecipientsChangedError) {
+      trust = error.trust;
+      renderRecipients(); // the reporter sees the new bodies before anything is sealed again
+    }
     errors.general(failureText(i18n, error));
     if (error instanceof TrustError) show(byId("trust-error"), true);
     errors.announce();
@@ -202,7 +222,7 @@ async function onSubmit(event) {
 }
 
 // -- the token view --------------------------------------------------------------------
-function showToken(token, receipt) {
+function showToken(token, receipt, decision) {
   shownToken = token;
   const persian = i18n.language === "fa";
   byId("token-value").textContent = groupToken(token, persian);
@@ -213,8 +233,9 @@ function showToken(token, receipt) {
     byId("receipt-received").textContent = i18n.instant(receipt.received_hour);
     byId("receipt-acknowledge").textContent = i18n.deadline(receipt.acknowledge_by);
     byId("receipt-feedback").textContent = i18n.deadline(receipt.feedback_by);
+    // The bodies this page routed to and sealed for (the receipt was checked to name them).
     byId("receipt-bodies").replaceChildren(
-      ...receipt.recipients.map((code) => el("li", { text: bodyName(trust, code, i18n.language, code) })),
+      ...decision.recipients.map((r) => el("li", { text: bodyName(trust, r.body, i18n.language, r.body) })),
     );
     show(byId("receipt"), true);
   }
@@ -284,6 +305,8 @@ async function start() {
   });
   toggleSections();
   if (root === null) return; // served out of service: the page says so; nothing is sealed
+  const loading = progress();
+  loading.set(...progressOf(i18n, { step: "keys" })); // why the send button waits
   try {
     trust = await loadTrust(api, root);
     byId("submit-report").disabled = false;
@@ -298,6 +321,8 @@ async function start() {
       errors.announce();
     }
     form.dataset.ready = "failed";
+  } finally {
+    loading.done();
   }
 }
 

@@ -5,8 +5,8 @@ import { createApi } from "./api.mjs";
 import { byId, el, formErrors, progress, show } from "./dom.mjs";
 import { pageI18n } from "./i18n.mjs";
 import { failureText, progressOf } from "./messages.mjs";
-import { openReplies, secretsOf, sendFollowUp, statusView } from "./tracking.mjs";
-import { TrustError, bodyName, loadTrust, pinnedRootKey } from "./trust.mjs";
+import { FollowUpUnknownError, openReplies, secretsOf, sendFollowUp, statusView } from "./tracking.mjs";
+import { TrustError, bodyName, loadNewerTrust, loadTrust, pinnedRootKey } from "./trust.mjs";
 import { createWorker } from "./worker-client.mjs";
 
 const i18n = pageI18n();
@@ -17,6 +17,9 @@ let worker = null;
 let trust = null;
 let secrets = null;
 let lastReplies = [];
+// A follow-up that went out without an answer: sent again unchanged if the reporter resends
+// the same text (it cannot be stored twice), dropped if they change it.
+let pending = null;
 const separator = i18n.language === "fa" ? "، " : ", ";
 
 const nameOf = (code) => (code ? bodyName(trust, code, i18n.language, t("web.js.status.unknown_body")) : "");
@@ -64,6 +67,7 @@ async function onLookup(event) {
   event.preventDefault();
   const errors = formErrors();
   errors.clear();
+  forget({ keepInput: true }); // nothing of an earlier look-up stays on screen under a new one
   const input = byId("token");
   if (!input.value.trim()) {
     errors.field("token", t("web.js.error.required"));
@@ -113,22 +117,28 @@ async function onFollowUp(event) {
     errors.announce();
     return;
   }
-  const bar = progress(byId("follow-up-progress"), byId("follow-up-progress-text"), byId("follow-up-progress-bar"));
+  const bar = progress(byId("follow-up-progress-text"), byId("follow-up-progress-bar"));
   const button = byId("send-follow-up");
   button.disabled = true;
   try {
     const verified = await ensureTrust();
     if (verified === null) throw new TrustError();
     const retaliation = byId("retaliation").checked;
-    const receipt = await sendFollowUp({
+    const earlier = pending;
+    const again = earlier !== null && earlier.text === text.value && earlier.retaliation === retaliation;
+    pending = null;
+    const { receipt, trust: used } = await sendFollowUp({
       api,
       worker,
-      trust: verified,
+      trust: again ? earlier.trust : verified,
+      reload: async (serial) => (trust = await loadNewerTrust(api, root, serial)),
       secrets,
       text: text.value,
       retaliation,
+      sealed: again ? earlier.sealed : null,
       onProgress: (step) => bar.set(...progressOf(i18n, step)),
     });
+    trust = used;
     text.value = "";
     byId("retaliation").checked = false;
     const sentences = [t("web.js.status.follow_up_sent")];
@@ -142,6 +152,9 @@ async function onFollowUp(event) {
     render(view, lastReplies);
     done.focus();
   } catch (error) {
+    if (error instanceof FollowUpUnknownError) {
+      pending = { text: text.value, retaliation: byId("retaliation").checked, sealed: error.sealed, trust: error.trust };
+    }
     errors.general(error instanceof TrustError ? t("web.js.error.follow_up_trust") : failureText(i18n, error));
     errors.announce();
   } finally {
@@ -150,12 +163,19 @@ async function onFollowUp(event) {
   }
 }
 
-function forget() {
+// Wipe what a look-up showed and the keys it derived (the token field too, unless asked not to).
+function forget({ keepInput = false } = {}) {
   secrets = null;
+  pending = null;
   lastReplies = [];
   for (const id of ["status-history", "status-bodies", "status-replies"]) byId(id).replaceChildren();
-  byId("token").value = "";
+  for (const id of ["status-value", "status-received", "status-acknowledge", "status-feedback", "follow-up-done"]) {
+    byId(id).textContent = "";
+  }
+  if (!keepInput) byId("token").value = "";
   byId("follow-up-text").value = "";
+  byId("retaliation").checked = false;
+  show(byId("follow-up-done"), false);
   show(byId("status-view"), false);
 }
 
@@ -166,7 +186,7 @@ function start() {
     forget();
     window.location.replace(window.location.pathname);
   });
-  window.addEventListener("pagehide", forget);
+  window.addEventListener("pagehide", () => forget());
   // A look-up needs no directory (a reporter can follow a report while none is valid);
   // follow-ups do, and say so when it does not verify.
   byId("show-status").disabled = false;

@@ -44,35 +44,64 @@ export function decide(trust, draft, now = new Date()) {
   return route(factsFromMetadata(routingOf(draft), now), trust.policy, trust.routing, draft.reporterChoices ?? []);
 }
 
-// Seal and submit `draft`. Returns {token, receipt, trust}; `receipt` is null when the
-// outcome is unknown (no answer came): the token must still be shown, so the reporter can
-// check later. Refusals throw ApiError (nothing was stored). `reload(serial)` fetches a newer
-// verified directory when the server says the page's one is stale.
+// The directory changed under the reporter and the new one routes the report to other
+// bodies: nothing was stored; the page shows the new recipients and lets the reporter decide.
+export class RecipientsChangedError extends Error {
+  constructor(trust) {
+    super("the signed directory changed and with it the report's recipients");
+    this.name = "RecipientsChangedError";
+    this.trust = trust;
+  }
+}
+
+const bodiesOf = (decision) => decision.recipients.map((recipient) => recipient.body).sort();
+const sameList = (a, b) => a.length === b.length && a.every((item, index) => item === b[index]);
+
+// Did the server answer for this very report? The same id, the SHA-256 of the envelope as the
+// server re-encodes it (the same field order), and the bodies this page sealed to.
+async function receiptFits(receipt, envelope, decision) {
+  const sent = toBase64(await digest(encoder.encode(JSON.stringify(envelope))));
+  return (
+    receipt?.report_id === envelope.report_id &&
+    receipt?.envelope_sha256 === sent &&
+    Array.isArray(receipt?.recipients) &&
+    sameList([...receipt.recipients].sort(), bodiesOf(decision))
+  );
+}
+
+// Seal and submit `draft`. Returns {token, receipt, decision, trust}; `receipt` is null when
+// the outcome is unknown — the submission went out and no readable answer for it came back —
+// and the token must still be shown, so the reporter can check later (a retry of the same
+// envelope is harmless: the report id makes it idempotent). A definite refusal throws
+// ApiError: nothing was stored (docs/API.md). `reload(serial)` fetches a newer verified
+// directory when the server says the page's one is stale; if it routes the report to other
+// bodies, RecipientsChangedError.
 export async function submitReport({ api, worker, trust, reload, draft, onProgress = () => {} }) {
   const token = newToken();
   onProgress({ step: "token" });
   const secrets = await worker.derive(token);
   let current = trust;
   for (let attempt = 0; attempt < 3; attempt += 1) {
-    const body = await buildSubmission(api, worker, current, draft, secrets, onProgress);
+    const { body, decision } = await buildSubmission(api, worker, current, draft, secrets, onProgress);
     onProgress({ step: "sending" });
     let receipt;
     try {
       receipt = await postSolved(api, worker, "/api/v1/reports", body, "submit", uuidBytes(body.envelope.report_id));
     } catch (error) {
-      if (error instanceof ApiError && error.code === "stale-directory") {
-        current = await reload(current.serial);
+      const refused = error instanceof ApiError && !(error instanceof UnavailableError);
+      if (refused && error.code === "stale-directory") {
+        const fresh = await reload(current.serial);
+        if (!sameList(bodiesOf(decide(fresh, draft)), bodiesOf(decision))) throw new RecipientsChangedError(fresh);
+        current = fresh;
         continue;
       }
-      if (error instanceof UnavailableError) return { token, receipt: null, trust: current };
-      throw error;
+      if (refused || error?.code === "not-published") throw error;
+      return { token, receipt: null, decision, trust: current }; // sent; maybe stored; no answer
     }
-    // The server answers the SHA-256 of the envelope as it re-encodes it (same field order).
-    const sent = toBase64(await digest(encoder.encode(JSON.stringify(body.envelope))));
-    const ours = receipt?.report_id === body.envelope.report_id && receipt?.envelope_sha256 === sent;
-    return { token, receipt: ours ? receipt : null, trust: current };
+    const fits = await receiptFits(receipt, body.envelope, decision);
+    return { token, receipt: fits ? receipt : null, decision, trust: current };
   }
-  throw new ApiError("stale-directory", 409);
+  throw new UnavailableError("stale-directory", 409);
 }
 
 async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
@@ -116,7 +145,7 @@ async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
   const puzzle = await solvePuzzleFor(api, worker, "submit", uuidBytes(reportId), (fraction) =>
     onProgress({ step: "puzzle", fraction }),
   );
-  return {
+  const body = {
     envelope,
     directory_serial: trust.serial,
     reporter_choices: draft.reporterChoices ?? [],
@@ -125,6 +154,7 @@ async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
     puzzle,
     thread_tag: toBase64(await threadTag(secrets.threadKey, await envelopeContext(envelope))),
   };
+  return { body, decision };
 }
 
 // Seal one attachment under the report's keys and upload it: announce its chunks' digests

@@ -13,6 +13,7 @@ import {
   toBase64,
 } from "../protocol/index.mjs";
 import { factsFromMetadata, route } from "../protocol/routing.mjs";
+import { ApiError, UnavailableError } from "./api.mjs";
 import { postSolved, solvePuzzleFor } from "./puzzles.mjs";
 import { TrustError } from "./trust.mjs";
 
@@ -89,12 +90,22 @@ export async function followUpBodies(view, secrets, trust, { retaliation }) {
   return [...bodies].sort();
 }
 
-// Seal a follow-up to the verified bodies and send it; returns the server's receipt.
-export async function sendFollowUp({ api, worker, trust, secrets, text, retaliation, onProgress = () => {} }) {
+// A follow-up went out and no readable answer came: it may or may not be stored. `message`
+// is the sealed message: sent again unchanged it cannot be stored twice (its id is the key).
+export class FollowUpUnknownError extends Error {
+  constructor(message, trust) {
+    super("the follow-up's outcome is unknown: send the same sealed message again");
+    this.name = "FollowUpUnknownError";
+    this.sealed = message;
+    this.trust = trust;
+  }
+}
+
+async function sealFollowUp(api, worker, trust, secrets, { text, retaliation }, onProgress) {
   const view = await statusView(api, worker, secrets, onProgress);
   const bodies = await followUpBodies(view, secrets, trust, { retaliation });
   onProgress({ step: "follow_up" });
-  const message = await sealMessage({
+  return sealMessage({
     kind: "follow-up",
     reportId: view.report_id,
     messageId: newUuid(),
@@ -102,8 +113,41 @@ export async function sendFollowUp({ api, worker, trust, secrets, text, retaliat
     recipients: bodies.map((body) => trust.publicKey(body)),
     threadKey: secrets.threadKey,
   });
-  const { verifier, body } = await lookupBody(api, worker, secrets, onProgress);
-  onProgress({ step: "sending" });
-  const request = { ...body, message, directory_serial: trust.serial, retaliation };
-  return postSolved(api, worker, "/api/v1/follow-ups", request, "lookup", verifier);
+}
+
+// Seal a follow-up to the verified bodies and send it; returns {receipt, trust}. `sealed` is
+// a message whose earlier sending had no answer (FollowUpUnknownError): it is sent as it is.
+// A stale directory is fetched again with `reload(serial)` and the message sealed anew once.
+export async function sendFollowUp({
+  api,
+  worker,
+  trust,
+  reload,
+  secrets,
+  text,
+  retaliation,
+  sealed = null,
+  onProgress = () => {},
+}) {
+  let current = trust;
+  let message = sealed;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    message ??= await sealFollowUp(api, worker, current, secrets, { text, retaliation }, onProgress);
+    const { verifier, body } = await lookupBody(api, worker, secrets, onProgress);
+    onProgress({ step: "sending" });
+    const request = { ...body, message, directory_serial: current.serial, retaliation };
+    try {
+      return { receipt: await postSolved(api, worker, "/api/v1/follow-ups", request, "lookup", verifier), trust: current };
+    } catch (error) {
+      const refused = error instanceof ApiError && !(error instanceof UnavailableError);
+      if (refused && error.code === "stale-directory" && attempt === 0) {
+        current = await reload(current.serial);
+        message = null; // not stored (the server checks the id first): seal anew for the new keys
+        continue;
+      }
+      if (refused || error instanceof TrustError) throw error;
+      throw new FollowUpUnknownError(message, current);
+    }
+  }
+  throw new UnavailableError("stale-directory", 409);
 }

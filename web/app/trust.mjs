@@ -2,6 +2,7 @@
 // page pins (docs/PROTOCOL.md §7). Nothing is sealed to a key that did not verify.
 import { fromBase64, verifyDirectory } from "../protocol/index.mjs";
 import { directoryFromSigned, loadSignedPolicy } from "../protocol/routing.mjs";
+import { UnavailableError } from "./api.mjs";
 
 // The directory or policy did not verify: seal nothing, tell the reporter.
 export class TrustError extends Error {
@@ -53,4 +54,17 @@ export function bodyName(trust, code, language, fallback) {
   const entry = trust?.entry(code);
   if (!entry) return fallback;
   return language === "fa" ? entry.name_fa : entry.name_en;
+}
+
+// A directory newer than `serial`, after the server said the page's one is stale. Another
+// server process may lag a moment behind (it rechecks once a second), so an answer that is not
+// newer is asked again a few times; an older one is never accepted (rollback).
+export async function loadNewerTrust(api, rootPublic, serial, { attempts = 4, sleep } = {}) {
+  const wait = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const fresh = await loadTrust(api, rootPublic);
+    if (fresh.serial > serial) return fresh;
+    if (attempt < attempts) await wait(750 * attempt);
+  }
+  throw new UnavailableError("stale-directory", 409);
 }

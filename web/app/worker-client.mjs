@@ -7,8 +7,24 @@ export class WorkerError extends Error {
   }
 }
 
-export function createWorker(url = "/static/js/seda-worker.js") {
-  const worker = new Worker(url);
+export const WORKER_URL = "/static/js/seda-worker.js";
+
+// The pages enforce Trusted Types (server/http.py PAGE_CSP): a script URL must come from the
+// "seda" policy, which vouches for the worker's address and nothing else.
+let policy = null;
+
+function workerScriptUrl() {
+  policy ??= globalThis.trustedTypes?.createPolicy("seda", {
+    createScriptURL(url) {
+      if (url !== WORKER_URL) throw new TypeError("only the worker's own script may be loaded");
+      return url;
+    },
+  });
+  return policy ? policy.createScriptURL(WORKER_URL) : WORKER_URL;
+}
+
+export function createWorker() {
+  const worker = new Worker(workerScriptUrl());
   const pending = new Map();
   let next = 0;
   worker.onmessage = ({ data }) => {

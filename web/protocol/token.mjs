@@ -4,7 +4,11 @@ import { TokenFormatError } from "./errors.mjs";
 export const RANDOM_DIGITS = 19;
 export const TOKEN_DIGITS = 20;
 const GROUP = 4;
-const SEPARATORS = new Set(" -_.\u00a0\u200c\u2010\u2011\u2012\u2013\u2014\u2212");
+// Spaces, dashes and the invisible marks text copied from a Persian messenger carries
+// (zero-width space and non-joiner, direction marks and isolates, the Arabic letter mark).
+const SEPARATORS = new Set(
+  " -_.\u00a0\u200b\u200c\u200e\u200f\u2010\u2011\u2012\u2013\u2014\u2212\u061c\u2066\u2067\u2068\u2069",
+);
 const PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
 const DAMM = [
   [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -46,6 +47,38 @@ from server.db.types import (
     require_random_uuid,
     vocabulary,
 )
+
+
+class Triage(StrEnum):
+    """The Note to Art. 114: a report is acted upon, or not (unsigned and unrelated), unless it
+    points to an important matter with indications that it is true."""
+
+    ACTED_UPON = "acted_upon"
+    NOT_ACTED_UPON = "not_acted_upon"
+    IMPORTANT_WITH_INDICATIONS = "important_with_indications"
+
+
+class Outcome(StrEnum):
+    """How a body closes a case."""
+
+    SUBSTANTIATED = "substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated"
+    NOT_SUBSTANTIATED = "not_substantiated"
+    NOT_ACTED_UPON = "not_acted_upon"
+    RESOLVED_BY_MEDIATION = "resolved_by_mediation"
+    REFERRED = "referred"
+
+
+class ProtectionKind(StrEnum):
+    """Kinds of protection a body can give a reporter (material, moral and judicial support)."""
+
+    SEPARATION = "separation"  # kept apart from the staff or prisoners concerned
+    TRANSFER = "transfer"
+    LEGAL_SUPPORT = "legal_support"
+    JUDGE_INFORMED = "judge_informed"
+    MEDICAL_CARE = "medical_care"
+    MONITORING = "monitoring"
+    OTHER = "other"
 
 
 class OfficerRole(StrEnum):
@@ -116,7 +149,11 @@ class Report(Base):
     """
 
     __tablename__ = "reports"
-    __table_args__ = (*hour_precision_checks("reports", "received_hour"), *random_uuid_checks("id"))
+    __table_args__ = (
+        *hour_precision_checks("reports", "received_hour"),
+        *hour_precision_checks("reports", "watch_until"),
+        *random_uuid_checks("id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     protocol_version: Mapped[int] = mapped_column(SmallInteger)
@@ -141,14 +178,21 @@ class Report(Base):
     policy_version: Mapped[str] = mapped_column(String(64), default="")
     acknowledge_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     feedback_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reporter asked for protection (Art. 114's instruction) in a follow-up.
+    protection_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A report concerning staff or management opens a retaliation watch until this hour:
+    # closing the case before then needs a second officer's approval.
+    watch_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reporter's tag over the escrowed escalation wraps (PROTOCOL.md §3.7).
+    escrow_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     @validates("id")
     def _random_id(self, _: str, value: uuid.UUID) -> uuid.UUID:
         return require_random_uuid(value)
 
-    @validates("received_hour")
-    def _coarse_time(self, _: str, value: datetime) -> datetime:
-        return require_hour_precision(value)
+    @validates("received_hour", "watch_until")
+    def _coarse_time(self, _: str, value: datetime | None) -> datetime | None:
+        return None if value is None else require_hour_precision(value)
 
 
 class ReportRecipient(Base):
@@ -159,7 +203,12 @@ class ReportRecipient(Base):
     """
 
     __tablename__ = "report_recipients"
-    __table_args__ = hour_precision_checks("report_recipients", "added_hour")
+    __table_args__ = (
+        *hour_precision_checks("report_recipients", "added_hour"),
+        *hour_precision_checks("report_recipients", "acknowledged_hour"),
+        # A body's inbox: its reports by state, newest first (docs/CONSOLE.md).
+        Index("ix_report_recipients_inbox", "body_id", "state", "added_hour"),
+    )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
@@ -169,10 +218,22 @@ class ReportRecipient(Base):
     reason: Mapped[str] = mapped_column(String(60))
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     added_hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The body's own handling of the case (the console): its state, the triage of the Note to
+    # Art. 114, the officer it is assigned to, the outcome, and what the deadline job found.
+    state: Mapped[ReportStatus] = mapped_column(vocabulary(ReportStatus), default=ReportStatus.RECEIVED)
+    triage: Mapped[Triage | None] = mapped_column(vocabulary(Triage))
+    assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    outcome: Mapped[Outcome | None] = mapped_column(vocabulary(Outcome))
+    acknowledged_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A referred body's tag, made by the referring officer with the report's thread key over
+    # the context and the body's key id (PROTOCOL.md §3.6): the reporter's device trusts it.
+    referral_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
-    @validates("added_hour")
-    def _coarse_time(self, _: str, value: datetime) -> datetime:
-        return require_hour_precision(value)
+    @validates("added_hour", "acknowledged_hour")
+    def _coarse_time(self, _: str, value: datetime | None) -> datetime | None:
+        return None if value is None else require_hour_precision(value)
 
 
 class StatusEvent(Base):
@@ -210,9 +271,54 @@ class Officer(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[OfficerRole] = mapped_column(vocabulary(OfficerRole))
+    # Argon2id of the *authentication value* the officer's device derives from the passphrase
+    # (PROTOCOL.md §6.2); the passphrase itself never leaves the device.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Enrolment: a one-time code (only its hash), valid until it expires or is used.
+    enrolment_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The officer's key pair, made on their device: the public key, and the seed sealed under
+    # the passphrase-derived key (PROTOCOL.md §6.2) with the salt that derivation uses.
+    key_salt: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(1216))
+    key_id: Mapped[bytes | None] = mapped_column(LargeBinary(16), unique=True)
+    protected_seed: Mapped[bytes | None] = mapped_column(LargeBinary(128))
+    # The second factor (RFC 6238 TOTP): its secret, and the last time step used (no replays).
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # Repeated failed sign-ins lock the account for a growing time.
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OfficerSession(Base):
+    """A signed-in console session. The cookie holds a random token; only its hash is here."""
+
+    __tablename__ = "officer_sessions"
+
+    cookie_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    csrf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BodyKeyGrant(Base):
+    """A body's seed sealed to one officer's key (PROTOCOL.md §6.1), made on a body
+    administrator's device after a person compared the officer's key fingerprint."""
+
+    __tablename__ = "body_key_grants"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"), primary_key=True)
+    body_key_id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    grant: Mapped[bytes] = mapped_column(LargeBinary)
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):
@@ -342,3 +448,60 @@ class ServerSecret(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class EscrowWrap(Base):
+    """The report's key wrapped at submission to a body an escalation would reach
+    (PROTOCOL.md §3.7); the deadline job releases it into that body's inbox when a deadline
+    passes. Until then the server keeps it and shows it to no one."""
+
+    __tablename__ = "escrow_wraps"
+    __table_args__ = hour_precision_checks("escrow_wraps", "released_hour")
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), primary_key=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    released_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @validates("released_hour")
+    def _coarse_time(self, _: str, value: datetime | None) -> datetime | None:
+        return None if value is None else require_hour_precision(value)
+
+
+class CloseRequest(Base):
+    """Closing a case during its retaliation watch: one officer asks, another approves."""
+
+    __tablename__ = "close_requests"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), primary_key=True)
+    outcome: Mapped[Outcome] = mapped_column(vocabulary(Outcome))
+    requested_by: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    # The sealed reply that will tell the reporter, posted when the close is approved.
+    message: Mapped[bytes] = mapped_column(LargeBinary)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProtectionMeasure(Base):
+    """A measure a body took to protect a reporter (Art. 114's instruction): its kind in the
+    clear, for the case and the statistics; what it means for the reporter is told in a sealed
+    reply (``message_id``)."""
+
+    __tablename__ = "protection_measures"
+    __table_args__ = hour_precision_checks("protection_measures", "at_hour")
+
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
+    measure: Mapped[ProtectionKind] = mapped_column(vocabulary(ProtectionKind))
+    at_hour: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @validates("at_hour")
+    def _coarse_time(self, _: str, value: datetime) -> datetime:
+        return require_hour_precision(value)

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 STAMP := .venv/.installed-dev
 BROWSER_STAMP := .venv/.installed-browser
-WEB_SOURCES := $(shell find web/protocol web/app -name '*.mjs') web/build.mjs web/package-lock.json \
+WEB_SOURCES := $(shell find web/protocol web/app web/console -name '*.mjs') web/build.mjs web/package-lock.json \
 	web/tools/export_routing_tables.py routing/bodies.py routing/taxonomy.py routing/vocabulary.py routing/reasons.py routing/tables.py
 
 .PHONY: run test setup lint typecheck imports pytest jstest bench lock clean
@@ -48,6 +48,7 @@ bench: $(BROWSER_STAMP)
 	$(BIN)/python -m benchmarks.storage
 	$(BIN)/python -m benchmarks.argon2_params
 	$(BIN)/python -m benchmarks.intake
+	$(BIN)/python -m benchmarks.console_inbox
 
 # Re-resolve the locks after changing dependencies in pyproject.toml (needs the network).
 lock: $(STAMP)

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Annotated, TypeVar
 
 import msgspec
@@ -22,6 +22,7 @@ from crypto.encoding import PROTOCOL_VERSION, fields, fields_of, sha256, uuid_by
 from crypto.errors import EnvelopeFormatError, OpenError
 from crypto.primitives import (
     KEY_BYTES,
+    KEY_ID_BYTES,
     SUITE_XWING_SHA256_AES256GCM,
     XWING_PUBLIC_BYTES,
     hkdf,
@@ -136,20 +137,65 @@ class EnvelopeHeader(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         )
 
 
+def _report_tag(thread_key: bytes, purpose: str, context: bytes, *parts: bytes) -> bytes:
+    """HMAC-SHA256(HKDF(thread_key, purpose, ctx), fields(ctx, *parts)): a tag only holders of
+    the thread key (the reporter, and officers who opened the report) can make."""
+    key = hkdf(thread_key, purpose, context)
+    return hmac.new(key, fields(context, *parts), hashlib.sha256).digest()
+
+
+def _key_id(value: bytes) -> bytes:
+    if len(value) != KEY_ID_BYTES:
+        raise EnvelopeFormatError("a key id is 16 bytes")
+    return value
+
+
+def _check_tag(header: EnvelopeHeader, tag: bytes, make: Callable[[bytes], bytes]) -> bool:
+    try:
+        expected = make(header.context())
+    except EnvelopeFormatError:
+        return False
+    return hmac.compare_digest(expected, tag)
+
+
 def thread_tag(thread_key: bytes, context: bytes) -> bytes:
     """The reporter's tag over a report's context (§3.6): made with the thread key, so the
     server, which stores it, can neither make one nor change what it covers."""
-    key = hkdf(thread_key, "seda/v1/report/thread-tag", context)
-    return hmac.new(key, fields(context), hashlib.sha256).digest()
+    return _report_tag(thread_key, "seda/v1/report/thread-tag", context)
 
 
 def check_thread_tag(thread_key: bytes, header: EnvelopeHeader, tag: bytes) -> bool:
     """Does ``tag`` prove that the reporter sealed a report with exactly this header?"""
-    try:
-        context = header.context()
-    except EnvelopeFormatError:
-        return False
-    return hmac.compare_digest(thread_tag(thread_key, context), tag)
+    return _check_tag(header, tag, lambda context: thread_tag(thread_key, context))
+
+
+def escrow_tag(thread_key: bytes, context: bytes, key_ids: Iterable[bytes]) -> bytes:
+    """The reporter's tag over the key ids of a report's escrowed escalation wraps (§3.7),
+    made at submission: order and repeats do not matter (the ids are sorted and de-duplicated).
+    Lets the reporter's device trust a body an escalation added. Raises ``EnvelopeFormatError``
+    for a key id that is not 16 bytes."""
+    ids = sorted({_key_id(value) for value in key_ids})
+    return _report_tag(thread_key, "seda/v1/report/escrow-tag", context, fields_of(ids))
+
+
+def check_escrow_tag(thread_key: bytes, header: EnvelopeHeader, key_ids: Iterable[bytes], tag: bytes) -> bool:
+    """Does ``tag`` prove the reporter escrowed wraps to exactly these key ids for the report
+    with this header? False (never an error) for anything malformed."""
+    return _check_tag(header, tag, lambda context: escrow_tag(thread_key, context, key_ids))
+
+
+def referral_tag(thread_key: bytes, context: bytes, key_id: bytes) -> bytes:
+    """The tag a referring officer's device makes over the report's context and the referred
+    body's key id (§3.6), with the thread key from the opened payload: the reporter's device
+    then seals follow-ups to that body too. Raises ``EnvelopeFormatError`` for a key id that
+    is not 16 bytes."""
+    return _report_tag(thread_key, "seda/v1/report/referral-tag", context, _key_id(key_id))
+
+
+def check_referral_tag(thread_key: bytes, header: EnvelopeHeader, key_id: bytes, tag: bytes) -> bool:
+    """Does ``tag`` prove that a holder of the thread key referred the report with this header
+    to the body whose key id is ``key_id``? False (never an error) for anything malformed."""
+    return _check_tag(header, tag, lambda context: referral_tag(thread_key, context, key_id))
 
 
 class AttachmentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

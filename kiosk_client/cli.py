@@ -205,6 +205,11 @@ def status(
         body = f"  ({_plain(item.body)})" if item.body else ""
         typer.echo(f"  {_local(item.at_hour)}  {_plain(item.status)}{body}")
     typer.echo("bodies: " + ", ".join(_plain(r.body) for r in view.recipients))
+    if view.protection_requested:
+        typer.echo("protection: asked for")
+    for measure in view.measures:
+        body = f"  ({_plain(measure.body)})" if measure.body else ""
+        typer.echo(f"protection measure: {_local(measure.at_hour)}  {_plain(measure.measure)}{body}")
     for reply in found.replies:
         # The text is authenticated (thread key); who sent it and when are the server's word.
         typer.echo(f"reply ({_local(reply.at_hour)}, listed as from {_plain(reply.body or 'a body')}):")
@@ -215,16 +220,20 @@ def status(
 
 
 @report_cli.command("follow-up")
-def follow_up(
+def follow_up(  # noqa: PLR0917 (typer: one option per flag)
     token: Annotated[str, typer.Argument(help="The tracking token, or - to read it from stdin.")],
     text_file: Annotated[str, typer.Option("--text", help="File with the message; - for stdin.")] = "-",
     retaliation: Annotated[
         bool, typer.Option(help="Report retaliation: marks and escalates the case.")
     ] = False,
+    protection: Annotated[
+        bool, typer.Option(help="Ask for protection (material, moral or judicial support).")
+    ] = False,
     server: ServerOption = "http://127.0.0.1:8000/",
     root_public: RootOption = None,
 ) -> None:
-    """Send more information (or a retaliation report) to the report's bodies."""
+    """Send more information (or a retaliation report, or a request for protection) to the
+    report's bodies."""
     parsed = _token(token)
     try:
         text = sys.stdin.read() if text_file == "-" else Path(text_file).read_text(encoding="utf-8")
@@ -232,7 +241,9 @@ def follow_up(
         console.print("[red]Cannot read the text.[/red]")
         raise typer.Exit(2) from None
     try:
-        receipt = _client(server, root_public).follow_up(parsed, text, retaliation=retaliation)
+        receipt = _client(server, root_public).follow_up(
+            parsed, text, retaliation=retaliation, protection=protection
+        )
     except (ClientError, TrustError, crypto.CryptoError) as error:
         raise _fail(error) from None
     added = f" Also sent to: {_safe(', '.join(receipt.added_bodies))}." if receipt.added_bodies else ""

@@ -25,7 +25,14 @@ import crypto
 from crypto import puzzle
 from crypto.directory import decode_signed
 from kiosk_client import wire
-from routing.decide import Directory, RoutingDecision, directory_from_signed, facts_from_metadata, route
+from routing.decide import (
+    Directory,
+    RoutingDecision,
+    directory_from_signed,
+    escalation_targets,
+    facts_from_metadata,
+    route,
+)
 from routing.policy import Policy, load_signed_policy
 
 _T = TypeVar("_T")
@@ -298,6 +305,8 @@ class SedaClient:
             identity_recipients=with_identity,
             keys=keys,
         )
+        escrow = self.escrow(decision, envelope, keys)
+        escrowed = [item["wrap"].key_id for item in escrow]
         return {
             "envelope": envelope,
             "directory_serial": docs.serial,
@@ -306,7 +315,28 @@ class SedaClient:
             "attachments": [ref.attachment_id for ref in refs],
             "puzzle": self._solve("submit", uuid.UUID(report_id).bytes) if solve_puzzle else None,
             "thread_tag": crypto.thread_tag(secrets.thread_key, envelope.context()),
+            "escrow": escrow,
+            "escrow_tag": (
+                crypto.escrow_tag(secrets.thread_key, envelope.context(), escrowed) if escrow else None
+            ),
         }
+
+    def escrow(
+        self, decision: RoutingDecision, envelope: crypto.ReportEnvelope, keys: crypto.ReportKeys
+    ) -> list[dict[str, Any]]:
+        """The report's keys wrapped, as for a referral, to every body an escalation would
+        reach first (PROTOCOL.md §3.7), the identity key only to those routing allows it."""
+        docs = self.documents()
+        facts = facts_from_metadata(envelope.routing, self.clock())
+        return [
+            {
+                "body": target.body,
+                "wrap": crypto.rewrap_for_referral(
+                    envelope, keys, docs.public_key(target.body), target.identity
+                ),
+            }
+            for target in escalation_targets(decision.recipients, facts, docs.routing)
+        ]
 
     def _upload(
         self, keys: crypto.ReportKeys, context: bytes, attachment: Attachment
@@ -360,32 +390,40 @@ class SedaClient:
         return Status(view, replies)
 
     def follow_up(
-        self, token: crypto.TrackingToken | str, text: str, *, retaliation: bool = False
+        self,
+        token: crypto.TrackingToken | str,
+        text: str,
+        *,
+        retaliation: bool = False,
+        protection: bool = False,
     ) -> wire.FollowUpReceipt:
         """Send a follow-up to the report's bodies; with ``retaliation`` also to the bodies
-        the policy adds for retaliation (the server checks the same decision)."""
+        the policy adds for retaliation (the server checks the same decision); with
+        ``protection`` the reporter asks for protection (material, moral or judicial)."""
         secrets = crypto.derive_from_token(_parse(token))
         view = self._lookup("/api/v1/status", secrets, {}, wire.StatusView)
         bodies = self.follow_up_bodies(view, secrets, retaliation=retaliation)
         docs = self.documents()
+        flags = {"retaliation": retaliation, "protection": protection}
         message = crypto.seal_message(
             kind="follow-up",
             report_id=view.report_id,
             message_id=str(uuid.uuid4()),
-            body=crypto.MessageBody(text=text, fields={"retaliation": "yes"} if retaliation else {}),
+            body=crypto.MessageBody(text=text, fields={name: "yes" for name, on in flags.items() if on}),
             recipients=[docs.public_key(body) for body in bodies],
             thread_key=secrets.thread_key,
         )
-        body = {"message": message, "directory_serial": docs.serial, "retaliation": retaliation}
+        body = {"message": message, "directory_serial": docs.serial, **flags}
         return self._lookup("/api/v1/follow-ups", secrets, body, wire.FollowUpReceipt)
 
     def follow_up_bodies(
         self, view: wire.StatusView, secrets: crypto.TokenSecrets, *, retaliation: bool
     ) -> list[str]:
         """The bodies a follow-up may be sealed to, checked with the thread key — never taken
-        on the server's word (PROTOCOL.md §3.6): the report's initial recipients, whose key ids
-        the reporter's own tag covers, and the bodies routing adds for retaliation.
-        ``TrustError`` if the server's answer does not hold up."""
+        on the server's word (PROTOCOL.md §3.6-3.7): the report's initial recipients, whose key
+        ids the reporter's own tag covers, the bodies routing adds for retaliation, bodies
+        listed with a valid referral tag for their key, and bodies whose keys the reporter's
+        escrow tag covers. ``TrustError`` if the server's answer does not hold up."""
         header = view.header
         if (
             header is None
@@ -396,18 +434,45 @@ class SedaClient:
         ):
             raise TrustError("the server's account of this report does not match the reporter's tag")
         docs = self.documents()
-        initial = {e.body for e in docs.directory.bodies if e.key_id in set(header.recipient_key_ids)}
-        allowed = set(initial)
-        escalating = retaliation or view.retaliation
-        if escalating:
+        key_ids = {e.body: e.key_id for e in docs.directory.bodies}
+        initial = {body for body, key in key_ids.items() if key in set(header.recipient_key_ids)}
+        vouched = initial | _referred(view, header, secrets.thread_key, key_ids)
+        vouched |= _escrowed(view, header, secrets.thread_key, key_ids)
+        for_retaliation: set[str] = set()
+        if retaliation or view.retaliation:
             facts = facts_from_metadata(header.routing, view.received_hour, retaliation=True)
-            allowed |= {r.body for r in route(facts, docs.policy, docs.routing).recipients}
+            for_retaliation = {r.body for r in route(facts, docs.policy, docs.routing).recipients}
         listed = {item.body for item in view.recipients}
-        if not listed <= allowed:
+        if not listed <= vouched | for_retaliation:
             raise TrustError("the server lists a recipient this device cannot verify")
         if not initial <= listed:
             raise TrustError("the server leaves out a body the report was sealed to")
-        return sorted(listed | (allowed - initial if retaliation and not view.retaliation else set()))
+        # A new retaliation report goes at once to the bodies the server adds for it too.
+        return sorted(listed | (for_retaliation if retaliation and not view.retaliation else set()))
+
+
+def _referred(
+    view: wire.StatusView, header: crypto.EnvelopeHeader, thread_key: bytes, key_ids: dict[str, bytes]
+) -> set[str]:
+    """Listed bodies whose referral tag (made with the thread key) names their directory key."""
+    return {
+        item.body
+        for item in view.recipients
+        if item.referral_tag is not None
+        and item.body in key_ids
+        and crypto.check_referral_tag(thread_key, header, key_ids[item.body], item.referral_tag)
+    }
+
+
+def _escrowed(
+    view: wire.StatusView, header: crypto.EnvelopeHeader, thread_key: bytes, key_ids: dict[str, bytes]
+) -> set[str]:
+    """Bodies whose directory keys the reporter's own escrow tag covers (an escalation may add them)."""
+    tag = view.escrow_tag
+    if tag is None or not crypto.check_escrow_tag(thread_key, header, view.escrow_key_ids, tag):
+        return set()
+    escrowed = set(view.escrow_key_ids)
+    return {body for body, key in key_ids.items() if key in escrowed}
 
 
 def _routing_of(draft: ReportDraft) -> crypto.RoutingMetadata:

@@ -37,6 +37,13 @@ class RecipientItem(msgspec.Struct, frozen=True):
     via: str = ""
     reason: str = ""
     awaiting_key: bool = False
+    referral_tag: bytes | None = None
+
+
+class MeasureItem(msgspec.Struct, frozen=True):
+    measure: str
+    at_hour: datetime
+    body: str | None = None
 
 
 class ReplyItem(msgspec.Struct, frozen=True):
@@ -58,6 +65,10 @@ class StatusView(msgspec.Struct, frozen=True):
     replies: list[ReplyItem] = []
     header: EnvelopeHeader | None = None
     thread_tag: bytes | None = None
+    escrow_key_ids: list[bytes] = []
+    escrow_tag: bytes | None = None
+    protection_requested: bool = False
+    measures: list[MeasureItem] = []
 
 
 class FollowUpReceipt(msgspec.Struct, frozen=True):

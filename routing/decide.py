@@ -306,14 +306,16 @@ def escalate(
     """The next body up from a recipient that missed a deadline (None at the top).
 
     Climbs the chain (docs/ROUTING.md §6), skipping levels the directory lacks, bodies that
-    are inactive, concerned by the report, or already recipients.
+    are inactive, concerned by the report, or already recipients. Raises ``RoutingRuleError``
+    when ``overdue_body`` is not a recipient, ``UnknownBodyError`` for a body, institution or
+    category not in the directory or the taxonomy.
     """
     view = _View(facts, directory)
     present = {r.body for r in recipients}
     if overdue_body not in present:
         raise RoutingRuleError("escalation", "only a body that holds the report can miss its deadline")
-    kind = body_type(directory.body(overdue_body).body_type)
-    level = directory.body(overdue_body).level
+    overdue = directory.body(overdue_body)
+    kind, level = view.seen(overdue).type, overdue.level
     for _ in range(20):
         step = _up(kind.code, level)
         if step is None:
@@ -323,6 +325,30 @@ def escalate(
             if ref.code not in present and independent_unconflicted(view.seen(ref), facts.concerns):
                 return Recipient(ref.code, RecipientVia.POLICY, f"escalation_from:{overdue_body}")
     return None
+
+
+def escalation_targets(
+    recipients: list[Recipient], facts: ReportFacts, directory: Directory
+) -> list[Recipient]:
+    """Every body the first escalation from one of ``recipients`` would reach.
+
+    For each recipient, ``escalate`` names the next body up; the result is the distinct
+    bodies so named (never a recipient already), sorted by code, each with the reason
+    ``escalation_from:<code>`` of the first recipient, by code, that escalates to it, and
+    ``identity`` as ``route`` decides it (true: ``escalate`` skips concerned bodies). The
+    reporter's device escrows a wrap of the report's keys to each of them at submission,
+    and the server checks it escrowed to exactly these (docs/PROTOCOL.md §3.7). Raises
+    ``UnknownBodyError`` for a recipient, institution or category not in the directory or
+    the taxonomy.
+    """
+    view = _View(facts, directory)
+    targets: dict[str, Recipient] = {}
+    for holder in sorted(recipients, key=lambda r: r.body):
+        up = escalate(recipients, facts, directory, holder.body)
+        if up is not None and up.body not in targets:
+            identity = not view.conflicted(directory.body(up.body))
+            targets[up.body] = msgspec.structs.replace(up, identity=identity)
+    return sorted(targets.values(), key=lambda r: r.body)
 
 
 def _up(type_code: str, level: Level) -> tuple[str, Level] | None:

@@ -14,6 +14,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from server import __version__
+from server.console.controller import ConsoleAccountController, ConsoleController
+from server.console.deadlines import lifespan_of
+from server.console.state import Console
 from server.db.lifecycle import Database
 from server.errors import EXCEPTION_HANDLERS
 from server.health.controller import HealthController
@@ -43,10 +46,13 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     preload_catalogues()
     database = Database(settings.database_url)
     intake = Intake(settings, database, clock)
+    console = Console(settings, database, intake.clock)
     app = Litestar(
         route_handlers=[
             HealthController,
             IntakeController,
+            ConsoleAccountController,
+            ConsoleController,
             WebController,
             # Styles, fonts and the pages' scripts (built by scripts/bootstrap from web/).
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),
@@ -54,11 +60,15 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         dependencies={
             "db_session": Provide(database.session),
             "intake": Provide(lambda: intake, use_cache=True, sync_to_thread=False),
+            "console": Provide(lambda: console, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
         on_shutdown=[database.dispose],
-        lifespan=[intake.lifespan],
+        lifespan=[
+            intake.lifespan,
+            lifespan_of(database, intake.trusted_now, intake.clock, settings.deadline_job_seconds),
+        ],
         openapi_config=OpenAPIConfig(
             title="Sedā",
             version=__version__,

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 _B64 = "[A-Za-z0-9+/]"
 # Padded endings: one byte more is two characters and "==", two bytes more are three and "=".
 _TAILS = ("", f"{_B64}{{2}}==", f"{_B64}{{3}}=")
-# Keys, digests, signatures, nonces: short values whose exact form a pattern can spell out.
-_MAX_EXACT_BYTES = 256
+# Keys, digests, signatures, nonces, grants (up to 4 KiB): values whose exact form a pattern
+# can spell out, so that a schema-valid string always decodes to an allowed length.
+_MAX_EXACT_BYTES = 4096
 
 
 def _constraints(field: FieldDefinition) -> dict[str, Any]:

@@ -50,6 +50,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_inflight: int = 64
     # Bytes that uploads no report has taken yet may hold, all clients together (503 beyond).
     max_pending_upload_bytes: int = 512 * 1024 * 1024
+    # Console sessions: the cookie is Secure (browsers send it on https and on localhost only),
+    # lives at most this many hours, and ends after this many idle minutes.
+    console_secure_cookie: bool = True
+    session_hours: int = 8
+    session_idle_minutes: int = 30
+    # How often the deadline job looks for overdue cases (seconds; 0 turns it off).
+    deadline_job_seconds: int = 60
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -62,6 +69,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("SEDA_PUZZLE_BITS must be between 0 and 28")
         if min(self.lookup_burst, self.lookup_per_minute, self.failed_lookups_per_minute) < 1:
             raise SettingsError("SEDA_LOOKUP_* and SEDA_FAILED_LOOKUPS_PER_MINUTE must be at least 1")
+        if self.session_hours < 1 or self.session_idle_minutes < 1 or self.deadline_job_seconds < 0:
+            raise SettingsError("SEDA_SESSION_* must be at least 1 and SEDA_DEADLINE_JOB_SECONDS at least 0")
         if self.max_inflight < 1:
             raise SettingsError("SEDA_MAX_INFLIGHT must be at least 1")
         if self.root_public_key and not _is_hex_key(self.root_public_key):

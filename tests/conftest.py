@@ -15,9 +15,16 @@ import secrets
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+    from server.demo.keys import DemoKeys
+    from tests.web_support import Site
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SEDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -122,3 +129,47 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # CI must prove the PostgreSQL path, not merely tolerate its absence.
     if REQUIRE_POSTGRES and exitstatus == 0 and _postgres_outcomes["passed"] == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def seeded_any(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, DemoKeys]:
+    """A migrated, seeded database with a published demo directory: SQLite, then PostgreSQL."""
+    from tests.intake_support import seed_database, seeded_sqlite
+
+    if request.param == "sqlite":
+        return seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    url = str(request.getfixturevalue("postgres_url"))
+    return url, seed_database(url, tmp_path / "keys")
+
+
+# -- browser tests (tests/web_support.py): a running server and one Chromium per module -----
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    from tests.browser import AXE, PAGE_ASSETS, require_browser
+    from tests.intake_support import LiveServer, seeded_sqlite
+    from tests.web_support import Site
+
+    require_browser(*PAGE_ASSETS, AXE)
+    workdir = tmp_path_factory.mktemp("web")
+    url, keys = seeded_sqlite(workdir, tmp_path_factory.getbasetemp())
+    with LiveServer(url, workdir) as server:
+        yield Site(server, url, keys, workdir)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, PAGE_ASSETS, require_browser
+
+    require_browser(*PAGE_ASSETS, AXE)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -22,11 +22,21 @@ from typer.testing import CliRunner
 import crypto
 from crypto import puzzle
 from kiosk_client import wire
-from kiosk_client.cli import _plain
+from kiosk_client.cli import _plain, report_cli
 from kiosk_client.client import Attachment, OutcomeUnknownError, SedaClient, TrustError, UnavailableError
+from routing.decide import escalation_targets, facts_from_metadata
 from server.cli import cli
 from server.db.lifecycle import Database
-from server.db.models import Message, Report, ReportRecipient, StatusEvent, Upload, UploadChunk
+from server.db.models import (
+    EscrowWrap,
+    Message,
+    ProtectionKind,
+    Report,
+    ReportRecipient,
+    StatusEvent,
+    Upload,
+    UploadChunk,
+)
 from server.db.types import round_down_to_hour
 from server.demo.keys import DemoKeys
 from server.errors import ServiceUnavailableError
@@ -36,6 +46,7 @@ from server.intake.schemas import Submission
 from server.intake.service import ConflictError, plan_submission
 from server.intake.trust import TrustStore
 from server.intake.uploads import purge_abandoned
+from tests.escrow_support import add_referral, escrow_of, last_message, record_measure, release_escrow
 from tests.intake_support import Officer, draft, in_process_client, seed_database, seeded_sqlite
 
 JSON = {"content-type": "application/json"}
@@ -773,3 +784,233 @@ def test_a_repeat_in_a_group_commit_gets_its_receipt_and_the_others_are_stored(s
     assert second[1] is True
     assert third[1] is True
     assert table_counts(url)["reports"] == 3
+
+
+# -- escrowed escalation wraps, referrals and protection (PROTOCOL.md §3.6-3.7) -----------
+
+
+def report_row(url: str, report_id: str) -> Report:
+    async def work() -> Report:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                report = await session.get(Report, uuid.UUID(report_id))
+                assert report is not None
+                return report
+        finally:
+            await database.dispose()
+
+    return asyncio.run(work())
+
+
+def test_a_report_escrows_a_wrap_to_each_body_an_escalation_would_reach(seeded_any: Seeded) -> None:
+    url, keys = seeded_any
+    secrets = crypto.derive_from_token(crypto.new_token())
+    signed = draft("گزارش امضاشده", identity=crypto.ReporterIdentity(name="نام"))
+    with in_process_client(url, keys) as (client, http):
+        body = client.build_submission(signed, secrets)
+        assert post(http, "/api/v1/reports", body).status_code == 201
+        decision, docs = client.decide(signed), client.documents()
+    envelope: crypto.ReportEnvelope = body["envelope"]
+    facts = facts_from_metadata(envelope.routing, datetime.now(UTC))
+    targets = escalation_targets(decision.recipients, facts, docs.routing)
+    escrowed = escrow_of(url, envelope.report_id)
+    assert targets
+    assert sorted(escrowed) == [t.body for t in targets]
+    for target in targets:
+        wrap = escrowed[target.body]
+        assert wrap.key_id == crypto.public_key_of(keys.body_seeds[target.body]).key_id
+        opened = crypto.open_report(envelope, keys.body_seeds[target.body], wrap)
+        assert opened.payload.text == signed.text
+        assert (opened.identity is not None) is target.identity
+    report = report_row(url, envelope.report_id)
+    ids = [wrap.key_id for wrap in escrowed.values()]
+    assert report.escrow_tag == crypto.escrow_tag(secrets.thread_key, envelope.context(), ids)
+    assert report.watch_until == report.received_hour + timedelta(days=90)  # about staff: a watch
+
+
+def test_a_report_about_conditions_opens_no_retaliation_watch(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft(concerns="conditions"))
+    assert report_row(url, submitted.receipt.report_id).watch_until is None
+
+
+def _tokenless(client: SedaClient, http: TestClient[Litestar]) -> dict[str, Any]:
+    """A report without a token (no reply key, no thread key), with its escrow."""
+    docs = client.documents()
+    decision = client.decide(draft())
+    envelope, report_keys = crypto.seal_report(
+        report_id=str(uuid.uuid4()),
+        routing=crypto.RoutingMetadata(
+            "tehran-central", "complaint", "health", "staff_member", "family", "web", "normal"
+        ),
+        payload=crypto.ReportPayload(text="بی‌نشانی"),
+        recipients=[docs.public_key(r.body) for r in decision.recipients],
+        reporter_public_key=None,
+    )
+    return {
+        "envelope": envelope,
+        "directory_serial": docs.serial,
+        "escrow": client.escrow(decision, envelope, report_keys),
+        "puzzle": solve(http, "submit", uuid.UUID(envelope.report_id).bytes),
+    }
+
+
+def test_a_report_without_a_token_escrows_without_a_tag(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = _tokenless(client, http)
+        tagged = post(http, "/api/v1/reports", {**body, "escrow_tag": os.urandom(32)})
+        assert (tagged.status_code, tagged.json()["code"]) == (422, "invalid-envelope")
+        assert post(http, "/api/v1/reports", body).status_code == 201
+    assert len(escrow_of(url, body["envelope"].report_id)) == len(body["escrow"]) > 0
+    assert report_row(url, body["envelope"].report_id).escrow_tag is None
+
+
+def test_an_older_client_without_escrow_is_stored_and_nothing_is_escrowed(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        older = {k: v for k, v in body.items() if k not in ("escrow", "escrow_tag")}
+        assert post(http, "/api/v1/reports", older).status_code == 201
+    assert count(url, EscrowWrap) == 0
+    assert report_row(url, body["envelope"].report_id).escrow_tag is None
+
+
+def _escrow_changes(body: dict[str, Any], docs: Any) -> dict[str, tuple[dict[str, Any], str]]:
+    """Submissions whose escrow does not hold, and the problem each must get."""
+    escrow = body["escrow"]
+    key_of = {entry.body: entry.key_id for entry in docs.directory.bodies}
+    stranger = "institution_management--tehran-central"  # a recipient, never an escalation target
+    outsider = "judiciary_protection_intelligence--national"
+    assert outsider not in {item["body"] for item in escrow}
+    forged = crypto.RecipientWrap(key_of[outsider], escrow[0]["wrap"].wrapped)
+    misaddressed = crypto.RecipientWrap(key_of[stranger], escrow[0]["wrap"].wrapped)
+    return {
+        "one left out": ({**body, "escrow": escrow[1:]}, "routing-refused"),
+        "another body": (
+            {**body, "escrow": [*escrow, {"body": outsider, "wrap": forged}]},
+            "routing-refused",
+        ),
+        "twice": ({**body, "escrow": [*escrow, escrow[0]]}, "routing-refused"),
+        "another key": (
+            {**body, "escrow": [{**escrow[0], "wrap": misaddressed}, *escrow[1:]]},
+            "routing-refused",
+        ),
+        "no tag": ({**body, "escrow_tag": None}, "invalid-envelope"),
+        "a tag without escrow": ({**body, "escrow": []}, "invalid-envelope"),
+    }
+
+
+def test_escrow_that_is_not_exactly_routings_escalation_targets_is_refused_and_stores_nothing(
+    seeded: Seeded,
+) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, http):
+        body = sealed(client, http)
+        assert len(body["escrow"]) >= 2
+        before = table_counts(url)
+        for name, (changed, code) in _escrow_changes(body, client.documents()).items():
+            answer = post(http, "/api/v1/reports", changed)
+            assert (answer.status_code, answer.json()["code"]) == (422, code), name
+        assert table_counts(url) == before
+        assert count(url, EscrowWrap) == 0
+        assert post(http, "/api/v1/reports", body).status_code == 201  # the genuine one is stored
+
+
+def _follow_up_sealed_to(url: str, keys: DemoKeys, report_id: str, body: str, thread_key: bytes) -> str:
+    """The text of the report's last follow-up, opened with ``body``'s seed."""
+    _, message = last_message(url, report_id, "follow-up")
+    return crypto.open_message(message, keys.body_seeds[body], thread_key).text
+
+
+def test_follow_ups_reach_a_body_an_escalation_released_or_a_tagged_referral_added(
+    seeded_any: Seeded,
+) -> None:
+    url, keys = seeded_any
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft(concerns="conditions"))
+        report_id, holder = submitted.receipt.report_id, submitted.receipt.recipients[0]
+        thread_key = crypto.derive_from_token(submitted.token).thread_key
+        escalated = min(escrow_of(url, report_id))
+        release_escrow(url, report_id, escalated, from_body=holder)
+        client.follow_up(submitted.token, "پس از ارجاع به بالاتر")
+        assert _follow_up_sealed_to(url, keys, report_id, escalated, thread_key) == "پس از ارجاع به بالاتر"
+        # An officer of a holding body refers the report on their device, and tags the referral.
+        envelope, opened = Officer(url, keys, holder).open(report_id)
+        referred = "judiciary_protection_intelligence--national"
+        assert opened.payload.thread_key == thread_key
+        wrap = crypto.rewrap_for_referral(
+            envelope, opened.keys, client.documents().public_key(referred), include_identity=False
+        )
+        tag = crypto.referral_tag(thread_key, envelope.context(), wrap.key_id)
+        add_referral(url, report_id, referred, from_body=holder, wrap=wrap, tag=tag)
+        client.follow_up(submitted.token, "پس از ارجاع")
+        assert _follow_up_sealed_to(url, keys, report_id, referred, thread_key) == "پس از ارجاع"
+        # A referral whose tag does not hold (the server's word only) stops the device.
+        untagged = "special_inspection_citizens_rights--national"
+        other = crypto.rewrap_for_referral(
+            envelope, opened.keys, client.documents().public_key(untagged), include_identity=False
+        )
+        add_referral(url, report_id, untagged, from_body=holder, wrap=other, tag=tag)  # another body's tag
+        with pytest.raises(TrustError):
+            client.follow_up(submitted.token, "نباید برود")
+
+
+def test_the_client_trusts_an_escalated_body_only_under_the_reporters_escrow_tag(seeded: Seeded) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft(concerns="institution_management"))
+        secrets = crypto.derive_from_token(submitted.token)
+        report_id = submitted.receipt.report_id
+        escalated = min(escrow_of(url, report_id))
+        release_escrow(url, report_id, escalated, from_body=submitted.receipt.recipients[0])
+        view = client._post("/api/v1/status", client._lookup_body(secrets), wire.StatusView)
+        assert escalated in client.follow_up_bodies(view, secrets, retaliation=False)
+        accused = "institution_management--tehran-central"
+        accused_key = crypto.public_key_of(keys.body_seeds[accused]).key_id
+        steered = [*view.recipients, wire.RecipientItem(body=accused)]
+        hostile = [
+            msgspec.structs.replace(view, escrow_tag=None),
+            msgspec.structs.replace(view, escrow_tag=bytes(32)),
+            msgspec.structs.replace(view, escrow_key_ids=view.escrow_key_ids[1:]),
+            msgspec.structs.replace(
+                view, recipients=steered, escrow_key_ids=[*view.escrow_key_ids, accused_key]
+            ),
+            msgspec.structs.replace(
+                view,
+                recipients=[*view.recipients, wire.RecipientItem(accused, referral_tag=os.urandom(32))],
+            ),
+        ]
+        for answer in hostile:
+            with pytest.raises(TrustError):
+                client.follow_up_bodies(answer, secrets, retaliation=False)
+
+
+def test_a_reporter_can_ask_for_protection_and_read_the_measures_taken(
+    seeded: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, keys = seeded
+    with in_process_client(url, keys) as (client, _):
+        submitted = client.submit(draft())
+        report_id, holder = submitted.receipt.report_id, submitted.receipt.recipients[0]
+        thread_key = crypto.derive_from_token(submitted.token).thread_key
+        client.follow_up(submitted.token, "فقط اطلاعات")
+        assert not report_row(url, report_id).protection_requested
+        Officer(url, keys, holder).reply(report_id, "پیگیری می‌کنیم")
+        monkeypatch.setattr("kiosk_client.cli._client", lambda *_: client)
+        sent = CliRunner().invoke(
+            report_cli, ["follow-up", submitted.token.grouped(), "--protection"], input="تهدید می‌شوم"
+        )
+        assert sent.exit_code == 0, sent.output
+        assert report_row(url, report_id).protection_requested
+        assert _follow_up_sealed_to(url, keys, report_id, holder, thread_key) == "تهدید می‌شوم"
+        record_measure(url, report_id, holder, ProtectionKind.SEPARATION)
+        view = client.status(submitted.token).view
+        assert view.protection_requested
+        assert [(m.measure, m.body) for m in view.measures] == [("separation", holder)]
+        shown = CliRunner().invoke(report_cli, ["status", submitted.token.grouped()])
+    assert shown.exit_code == 0, shown.output
+    assert "protection measure:" in shown.stdout
+    assert "separation" in shown.stdout

@@ -27,21 +27,10 @@ from tests.intake_support import (
     draft,
     dump_tables,
     secret_needles,
-    seed_database,
     seeded_sqlite,
 )
 
 SEDA = str(Path(sys.executable).parent / "seda")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
-def seeded_any(
-    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[str, DemoKeys]:
-    if request.param == "sqlite":
-        return seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
-    url = str(request.getfixturevalue("postgres_url"))
-    return url, seed_database(url, tmp_path / "keys")
 
 
 def report_cli(

@@ -7,6 +7,7 @@ browser test), so both sides agree byte for byte.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -20,6 +21,7 @@ import crypto
 from crypto import puzzle
 from crypto.encoding import fields, sha256
 from crypto.primitives import hkdf, key_id, open_once, seal_once, xwing_public_bytes
+from tests.vectors import generate
 
 VECTORS: dict[str, Any] = json.loads(
     (Path(__file__).parent / "vectors" / "protocol-v1.json").read_text(encoding="utf-8")
@@ -243,3 +245,52 @@ def test_puzzle_challenge_and_solution() -> None:
     assert not puzzle.solves(challenge, case["bits"], "lookup", b(case["subject"]), b(case["nonce"]))
     digest = sha256("seda/v1/puzzle", challenge, case["purpose"], b(case["subject"]), b(case["nonce"]))
     assert digest.hex() == case["digest"]
+
+
+def test_escrow_and_referral_tags_over_the_report_vectors_context() -> None:
+    case = VECTORS["report_tags"]
+    thread_key, context = b(case["thread_key"]), b(case["context"])
+    escrowed = [b(k) for k in case["escrow_key_ids"]]
+    referred = b(case["referral_key_id"])
+    assert context.hex() == VECTORS["report"]["context"]
+    # The tags as §3.6-3.7 write them, computed here from the primitives.
+    escrow_key = hkdf(thread_key, "seda/v1/report/escrow-tag", context)
+    by_hand = hmac.new(escrow_key, fields(context, fields(*sorted(set(escrowed)))), hashlib.sha256)
+    assert by_hand.hexdigest() == case["escrow_tag"]
+    referral_key = hkdf(thread_key, "seda/v1/report/referral-tag", context)
+    assert (
+        hmac.new(referral_key, fields(context, referred), hashlib.sha256).hexdigest() == case["referral_tag"]
+    )
+    assert crypto.escrow_tag(thread_key, context, escrowed).hex() == case["escrow_tag"]
+    assert crypto.escrow_tag(thread_key, context, sorted(set(escrowed))).hex() == case["escrow_tag"]
+    assert crypto.escrow_tag(thread_key, context, []).hex() == case["escrow_tag_of_none"]
+    assert crypto.referral_tag(thread_key, context, referred).hex() == case["referral_tag"]
+
+
+def test_escrow_and_referral_tags_check_only_for_their_header_and_key_ids() -> None:
+    case = VECTORS["report_tags"]
+    thread_key = b(case["thread_key"])
+    header = msgspec.convert(VECTORS["thread_tag"]["header"], crypto.EnvelopeHeader, strict=False)
+    altered = msgspec.convert(VECTORS["thread_tag"]["altered_header"], crypto.EnvelopeHeader, strict=False)
+    escrowed = [b(k) for k in case["escrow_key_ids"]]
+    escrow, referral = b(case["escrow_tag"]), b(case["referral_tag"])
+    referred = b(case["referral_key_id"])
+    assert crypto.check_escrow_tag(thread_key, header, escrowed, escrow)
+    assert not crypto.check_escrow_tag(thread_key, altered, escrowed, escrow)
+    assert not crypto.check_escrow_tag(thread_key, header, escrowed[:1], escrow)  # one left out
+    assert not crypto.check_escrow_tag(thread_key, header, [*escrowed, bytes(16)], escrow)
+    assert not crypto.check_escrow_tag(bytes(32), header, escrowed, escrow)
+    assert not crypto.check_escrow_tag(thread_key, header, [b"short"], escrow)
+    assert crypto.check_referral_tag(thread_key, header, referred, referral)
+    assert not crypto.check_referral_tag(thread_key, altered, referred, referral)
+    assert not crypto.check_referral_tag(thread_key, header, escrowed[0], referral)
+    assert not crypto.check_referral_tag(thread_key, header, referred, escrow)  # another purpose
+    assert not crypto.check_thread_tag(thread_key, header, referral)
+    with pytest.raises(crypto.EnvelopeFormatError):
+        crypto.referral_tag(thread_key, header.context(), b"short")
+    with pytest.raises(crypto.EnvelopeFormatError):
+        crypto.escrow_tag(thread_key, header.context(), [bytes(17)])
+
+
+def test_the_committed_tag_vectors_are_what_the_generator_makes() -> None:
+    assert generate.report_tag_vectors(VECTORS["report"]) == VECTORS["report_tags"]

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import crypto
-from routing.bodies import BODY_TYPES
+from routing.bodies import BODY_TYPES, body_type
 from routing.decide import (
     Directory,
     Recipient,
@@ -25,6 +25,7 @@ from routing.decide import (
     directory_from_signed,
     encode_decision,
     escalate,
+    escalation_targets,
     refer,
     route,
     satisfies_rules,
@@ -33,7 +34,7 @@ from routing.errors import PolicyError, RoutingRuleError, UnknownBodyError
 from routing.policy import load_signed_policy, parse_policy
 from routing.reasons import POLICY_REASONS, RESERVED_REASONS
 from routing.taxonomy import CATEGORIES
-from routing.vocabulary import Concern, Level, RecipientVia, ReportType, Urgency
+from routing.vocabulary import Authority, Concern, Level, RecipientVia, ReportType, Urgency
 from tests.routing_helpers import DEFAULT_POLICY_BYTES, default_policy, demo_directory, facts, oracle_holds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,6 +246,32 @@ def test_escalation_goes_up_the_chain_and_skips_concerned_bodies() -> None:
     assert escalate(top, report, DIRECTORY, "general_inspection_organization--national") is None
     with pytest.raises(RoutingRuleError):
         escalate([], report, DIRECTORY, "provincial_dg_prisons--tehran")
+
+
+def test_escalation_targets_are_the_next_bodies_up_from_every_recipient() -> None:
+    report = facts("health", Concern.CONDITIONS)
+    recipients = route(report, POLICY, DIRECTORY).recipients
+    targets = escalation_targets(recipients, report, DIRECTORY)
+    # The health unit climbs past the directorate (a recipient) to the same body as it.
+    assert [t.body for t in targets] == [
+        "organization_inspection--national",
+        "prisoners_rights_protection--national",
+    ]
+    by_body = {t.body: t for t in targets}
+    assert by_body["organization_inspection--national"].reason == (
+        "escalation_from:institution_health_unit--tehran-central"  # the first, by code, of two
+    )
+    assert all(t.identity and t.via == RecipientVia.POLICY for t in targets)
+    assert escalation_targets([], report, DIRECTORY) == []
+    with pytest.raises(UnknownBodyError):
+        escalation_targets([Recipient("nobody--national", RecipientVia.POLICY, "x")], report, DIRECTORY)
+
+
+def test_a_report_about_the_organization_escrows_nothing_to_its_offices() -> None:
+    report = facts("health", Concern.PRISONS_ORGANIZATION)
+    recipients = route(report, POLICY, DIRECTORY).recipients
+    for target in escalation_targets(recipients, report, DIRECTORY):
+        assert body_type(DIRECTORY.body(target.body).body_type).authority != Authority.PRISONS_ORGANIZATION
 
 
 # --- Any policy: the always-hold rules cannot be broken by a policy file. ---
@@ -538,3 +565,26 @@ def test_no_directory_choice_or_referral_sequence_breaks_the_rules(
         except RoutingRuleError:
             continue
         assert oracle_holds(recipients, report, directory)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(situation=_situations())
+def test_escalation_targets_are_exactly_the_distinct_escalations_of_the_recipients(
+    situation: tuple[Directory, ReportFacts, list[str], list[tuple[int, str, bool]]],
+) -> None:
+    directory, report, choices, _ = situation
+    try:
+        recipients = route(report, POLICY, directory, reporter_choices=choices).recipients
+    except RoutingRuleError:
+        return
+    targets = escalation_targets(recipients, report, directory)
+    ups = {r.body: escalate(recipients, report, directory, r.body) for r in recipients}
+    assert {t.body for t in targets} == {up.body for up in ups.values() if up is not None}
+    assert [t.body for t in targets] == sorted(t.body for t in targets)
+    held = {r.body for r in recipients}
+    for target in targets:
+        assert target.body not in held
+        assert target.identity
+        assert directory.body(target.body).active
+        first = min(code for code, up in ups.items() if up is not None and up.body == target.body)
+        assert target.reason == f"escalation_from:{first}"

@@ -2,7 +2,8 @@
 
 (a) tests/vectors/routing-v1.json is what its generator makes now; (b) the tables the
 JavaScript imports are routing's; (c) every type x category x concern x urgency x retaliation,
-in two institutions and more, decided by Python and by the JavaScript in Node, compared exactly.
+in two institutions and more, decided by Python and by the JavaScript in Node, compared exactly,
+with each decision's escalation targets (the bodies the reporter's device escrows wraps for).
 Without Node, smol-toml or the generated tables these skip, unless SEDA_TEST_REQUIRE_BROWSER=1.
 """
 
@@ -122,7 +123,12 @@ def test_javascript_routes_every_combination_as_python_does() -> None:
     batches = _batches()
     request = {
         "batches": [
-            {"policy_toml": toml, "directory": vectors.directory_json(directory), "cases": cases}
+            {
+                "policy_toml": toml,
+                "directory": vectors.directory_json(directory),
+                "escalation": True,
+                "cases": cases,
+            }
             for _, toml, directory, cases in batches
         ]
     }
@@ -141,17 +147,18 @@ def test_javascript_routes_every_combination_as_python_does() -> None:
     compared = 0
     kinds: set[str] = set()
     reasons: set[str] = set()
+    escalations: set[int] = set()
     for (policy, _, directory, cases), got in zip(batches, answers, strict=True):
         assert len(got) == len(cases)
         for case, js in zip(cases, got, strict=True):
-            expected = vectors.outcome(
-                policy, directory, case["routing"], case["retaliation"], case["reporter_choices"]
-            )
+            expected = vectors.case_outcome(policy, directory, case, escalation=True)
             assert js == expected, case
             kinds.add(expected.get("error", "decision"))
             reasons.update(r["reason"] for r in expected.get("recipients", []))
+            escalations.add(len(expected.get("escalation_targets", [])))
             compared += 1
     assert compared == len(batches) * len(COMBINATIONS) == 8 * 2880
     assert kinds == {"decision", "RoutingRuleError"}
     assert {"fallback_independent", "reporter_choice"} <= reasons
+    assert {0, 1, 2} <= escalations, "escalation targets: none, one and several must all be compared"
     print(f"compared {compared} routing decisions between Python and JavaScript")  # noqa: T201

@@ -14,222 +14,44 @@ import base64
 import json
 import secrets
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, FilePayload, Page, Response, Route, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, Route
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import crypto
 from kiosk_client.client import SedaClient
-from server.db.models import Message, Report, Upload, UploadChunk
-from server.demo.keys import DemoKeys
-from server.i18n import catalogue
+from routing.decide import escalation_targets, facts_from_metadata, route
+from server.db.models import Message, ProtectionKind, Report
 from tests.browser import (
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PAGE_ASSETS,
-    SCREENSHOTS,
     axe_findings,
-    require_browser,
 )
+from tests.escrow_support import add_referral, escrow_of, last_message, record_measure, release_escrow
 from tests.intake_support import (
-    LiveServer,
     Officer,
     draft,
-    dump_tables,
-    run_coroutine,
-    secret_needles,
-    seeded_sqlite,
 )
-
-LANGUAGES = ["fa", "en"]
-PAGES = {"home": "", "report": "report", "status": "status"}
-OFFICER_BODY = "provincial_dg_prisons--tehran"  # every Tehran report reaches it (the policy's overview rule)
-CONCERNED_BODY = "institution_health_unit--tehran-central"  # receives health reports, concerned by staff
-WIDTHS = {"phone": 360, "desktop": 1280}
-MIB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Site:
-    server: LiveServer
-    url: str
-    keys: DemoKeys
-    workdir: Path
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    require_browser(*PAGE_ASSETS, AXE)
-    workdir = tmp_path_factory.mktemp("web")
-    url, keys = seeded_sqlite(workdir, tmp_path_factory.getbasetemp())
-    with LiveServer(url, workdir) as server:
-        yield Site(server, url, keys, workdir)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require_browser(*PAGE_ASSETS, AXE)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def text(language: str, key: str, **values: str) -> str:
-    """A catalogue text as the page shows it, placeholders filled."""
-    message = catalogue(language).gettext(key)
-    for name, value in values.items():
-        message = message.replace(f"{{{name}}}", value)
-    return message
-
-
-class Visit:
-    """One reporter's visit: a fresh browser context (no profile, no storage from before),
-    with every request, response cookie and page error recorded."""
-
-    def __init__(self, browser: Browser, site: Site, language: str) -> None:
-        self.site, self.language = site, language
-        self.context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
-        self.requests: list[tuple[str, str]] = []
-        self.cookies_set: list[str] = []
-        self.errors: list[str] = []
-        self.context.on("request", lambda request: self.requests.append((request.method, request.url)))
-        self.context.on(
-            "response",
-            lambda response: (
-                self.cookies_set.append(response.url) if "set-cookie" in response.headers else None
-            ),
-        )
-        self.page = self.context.new_page()
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.axe: dict[str, list[dict[str, Any]]] = {}
-
-    def _note_cookies(self, response: Response) -> None:
-        if "set-cookie" in response.headers:
-            self.cookies_set.append(response.url)
-
-    def open(self, name: str) -> Page:
-        prefix = "" if self.language == "fa" else f"{self.language}/"
-        path = f"{prefix}{PAGES[name]}".rstrip("/")
-        self.page.goto(self.site.server.base_url + path)
-        if name != "home":
-            self.page.wait_for_selector("form[data-ready]", state="attached", timeout=30_000)
-        return self.page
-
-    def check_accessibility(self, view: str) -> None:
-        findings = axe_findings(self.page)
-        self.axe[view] = findings
-        serious = [f for f in findings if f["impact"] in ("serious", "critical")]
-        assert not serious, f"axe-core on {self.language} {view}: {serious}"
-
-    def posted(self) -> list[tuple[str, str]]:
-        return [(method, url) for method, url in self.requests if method not in ("GET", "HEAD")]
-
-    def finish(self) -> None:
-        """The page kept everything to the server's origin and left nothing in the browser."""
-        stored = self.page.evaluate(
-            """async () => ({
-                local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
-                databases: (await indexedDB.databases()).length, caches: (await caches.keys()).length,
-            })"""
-        )
-        cookies = self.context.cookies()
-        self.context.close()
-        origin = self.site.server.base_url
-        outside = [url for _, url in self.requests if not url.startswith(origin)]
-        assert self.requests, "the visit made requests"
-        assert not outside, f"requests outside {origin}: {outside}"
-        # Secrets travel in bodies only: no request of a visit carries a query string.
-        assert not [url for _, url in self.requests if "?" in url]
-        assert stored == {"local": 0, "session": 0, "cookie": "", "databases": 0, "caches": 0}, stored
-        assert not cookies
-        assert not self.cookies_set, self.cookies_set
-        assert not self.errors, self.errors
-
-
-def screenshot(page: Page, name: str) -> None:
-    """``docs/screenshots/<name>-phone.png`` and ``-desktop.png`` of the page as it is."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, width in WIDTHS.items():
-        page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
-
-
-def fill_report(page: Page, canary: str, attachments: list[dict[str, Any]]) -> dict[str, str]:
-    """A lawyer files for a client who agreed, signed, with attachments; returns what was typed."""
-    typed = {
-        "text": f"موکل من سه روز است داروی قلبش را نگرفته. {canary}-text",
-        "prisoner": f"{canary}-prisoner",
-        "name": f"{canary}-name",
-        "contact": f"{canary}-contact",
-    }
-    page.check("input[name=reporter_type][value=lawyer]")
-    page.check("#on_behalf")
-    page.select_option("#relationship", "lawyer")
-    page.check("input[name=consent][value=yes]")
-    page.fill("#prisoner_name", typed["prisoner"])
-    page.select_option("#institution", "tehran-central")
-    page.check("input[name=report_type][value=complaint]")
-    page.select_option("#category", "health")
-    page.select_option("#concerns", "staff_member")
-    page.fill("#text", typed["text"])
-    if attachments:
-        page.set_input_files("#attachments", files=attachments)  # type: ignore[arg-type]
-    page.check("input[name=identity][value=signed]")
-    page.fill("#name", typed["name"])
-    page.fill("#contact", typed["contact"])
-    return typed
-
-
-def _query(url: str, statement: Any) -> list[Any]:
-    async def work() -> list[Any]:
-        engine = create_async_engine(url)
-        try:
-            async with engine.connect() as connection:
-                return list((await connection.execute(statement)).all())
-        finally:
-            await engine.dispose()
-
-    return run_coroutine(work())
-
-
-def counts(url: str) -> dict[str, int]:
-    """Rows that any submission, upload or follow-up would add."""
-    return {
-        model.__tablename__: _query(url, select(func.count()).select_from(model))[0][0]
-        for model in (Report, Message, Upload, UploadChunk)
-    }
-
-
-def report_of(url: str, token: crypto.TrackingToken) -> str:
-    """The id of the report a token tracks, found as the server finds it (by the verifier)."""
-    verifier = crypto.lookup_verifier(crypto.derive_from_token(token).lookup_secret)
-    rows = _query(url, select(Report.id).where(Report.lookup_verifier == verifier))
-    assert len(rows) == 1
-    return str(rows[0][0])
-
-
-def chunks_of(url: str, attachment_id: str) -> list[bytes]:
-    rows = _query(
-        url,
-        select(UploadChunk.data)
-        .where(UploadChunk.upload_id == uuid.UUID(attachment_id))
-        .order_by(UploadChunk.position),
-    )
-    return [row[0] for row in rows]
+from tests.web_support import (
+    CONCERNED_BODY,
+    LANGUAGES,
+    MIB,
+    OFFICER_BODY,
+    PAGES,
+    WIDTHS,
+    Site,
+    Visit,
+    _query,
+    assert_no_plaintext_on_the_server,
+    chunks_of,
+    counts,
+    fill_report,
+    report_of,
+    screenshot,
+    text,
+)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -240,7 +62,9 @@ def test_a_report_filed_in_the_browser_is_sealed_tracked_and_answered(
     evidence = f"{canary}-photo ".encode() * 9000  # about 200 KB: four sealed chunks
     token, typed = file_a_report(site, browser, language, canary, evidence)
     report_id = report_of(site.url, token)
+    escrow_opens_for_the_escalation_targets(site, report_id, token, typed)
     reply = officer_reads_and_replies(site, report_id, language, typed, evidence)
+    record_measure(site.url, report_id, OFFICER_BODY, ProtectionKind.LEGAL_SUPPORT)
     follow_up_with_the_token(site, browser, language, token, reply=reply, message=f"{canary}-follow-up")
 
     follow_ups = _query(
@@ -250,8 +74,14 @@ def test_a_report_filed_in_the_browser_is_sealed_tracked_and_answered(
         .where(Message.report_id == uuid.UUID(report_id), Message.kind == "follow-up"),
     )
     assert follow_ups[0][0] == 1
-    marked = _query(site.url, select(Report.retaliation).where(Report.id == uuid.UUID(report_id)))
-    assert marked[0][0] is (language == "fa")  # the Persian reporter reported retaliation
+    marked = _query(
+        site.url,
+        select(Report.retaliation, Report.protection_requested).where(Report.id == uuid.UUID(report_id)),
+    )
+    # The Persian reporter reported retaliation, the English one asked for protection.
+    assert tuple(marked[0]) == (language == "fa", language == "en")
+    fields = sealed_follow_up(site, report_id, token).fields
+    assert fields == ({"retaliation": "yes"} if language == "fa" else {"protection": "yes"})
     assert_no_plaintext_on_the_server(site, canary, token)
 
 
@@ -293,6 +123,36 @@ def file_a_report(
     return crypto.parse_token(shown), typed
 
 
+def escrow_opens_for_the_escalation_targets(
+    site: Site, report_id: str, token: crypto.TrackingToken, typed: dict[str, str]
+) -> None:
+    """The page escrowed the report's keys to exactly routing's escalation targets (made in
+    JavaScript, opened in Python), and tagged their key ids with the thread key."""
+    client = SedaClient(httpx.Client(base_url=site.server.base_url, timeout=30), site.keys.root_public)
+    docs = client.documents()
+    envelope, _ = Officer(site.url, site.keys, OFFICER_BODY).open(report_id)
+    facts = facts_from_metadata(envelope.routing, datetime.now(UTC))
+    recipients = route(facts, docs.policy, docs.routing).recipients
+    targets = escalation_targets(recipients, facts, docs.routing)
+    escrowed = escrow_of(site.url, report_id)
+    assert targets
+    assert sorted(escrowed) == [target.body for target in targets]
+    for target in targets:
+        opened = crypto.open_report(envelope, site.keys.body_seeds[target.body], escrowed[target.body])
+        assert opened.payload.text == typed["text"]
+        assert (opened.identity is not None) is target.identity
+    tag = _query(site.url, select(Report.escrow_tag).where(Report.id == uuid.UUID(report_id)))[0][0]
+    thread_key = crypto.derive_from_token(token).thread_key
+    assert crypto.check_escrow_tag(thread_key, envelope.header(), [w.key_id for w in escrowed.values()], tag)
+
+
+def sealed_follow_up(site: Site, report_id: str, token: crypto.TrackingToken) -> crypto.MessageBody:
+    """The report's last follow-up, opened by an officer of a receiving body."""
+    _, message = last_message(site.url, report_id, "follow-up")
+    thread_key = crypto.derive_from_token(token).thread_key
+    return crypto.open_message(message, site.keys.body_seeds[OFFICER_BODY], thread_key)
+
+
 def officer_reads_and_replies(
     site: Site, report_id: str, language: str, typed: dict[str, str], evidence: bytes
 ) -> str:
@@ -331,7 +191,8 @@ def follow_up_with_the_token(
     site: Site, browser: Browser, language: str, token: crypto.TrackingToken, *, reply: str, message: str
 ) -> None:
     """The reporter comes back later, in a new visit, types the token, reads the reply and
-    sends a follow-up (in Persian: reporting retaliation)."""
+    sees the protection measure a body recorded and sends a follow-up (in Persian reporting
+    retaliation, in English asking for protection)."""
     persian = language == "fa"
     visit = Visit(browser, site, language)
     page = visit.open("status")
@@ -342,31 +203,20 @@ def follow_up_with_the_token(
     assert reply in (page.text_content("#status-replies") or "")
     assert text(language, "status.received") in (page.text_content("#status-value") or "")
     assert page.input_value("#token") == ""  # the token is not left in the field
+    measures = page.text_content("#status-measures") or ""
+    assert text(language, "protection.legal_support") in measures  # the measure the body recorded
     visit.check_accessibility("status, answered")
     if persian:
         screenshot(page, "fa-status")
     page.fill("#follow-up-text", message)
-    if persian:
-        page.check("#retaliation")
+    page.check("#retaliation" if persian else "#protection")
     page.click("#send-follow-up")
     page.wait_for_selector("#follow-up-done:not([hidden])", timeout=60_000)
     assert text(language, "web.js.status.follow_up_sent") in (page.text_content("#follow-up-done") or "")
+    if not persian:  # the view is looked up again after sending: it shows the request
+        page.wait_for_selector("#status-protection:not([hidden])", timeout=60_000)
     visit.check_accessibility("status, follow-up sent")
     visit.finish()
-
-
-def assert_no_plaintext_on_the_server(site: Site, canary: str, token: crypto.TrackingToken) -> None:
-    """No plaintext of the report, nor the token or its lookup secret: not in any table, the
-    server's log, or any file in its working directory (the database, its WAL)."""
-    needles = secret_needles(canary, token, crypto.derive_from_token(token).lookup_secret)
-    haystacks = {"database": dump_tables(site.url), "log": site.server.log_path.read_bytes()}
-    for path in site.workdir.rglob("*"):
-        if path.is_file():
-            haystacks[f"file {path.name}"] = path.read_bytes()
-    found = [
-        (name, where) for name, needle in needles.items() for where, hay in haystacks.items() if needle in hay
-    ]
-    assert not found, f"leaked: {found}"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -526,24 +376,39 @@ def test_pages_read_in_their_direction_and_reflow_on_a_narrow_screen_and_at_200_
 ACCUSED = "institution_management--tehran-central"
 
 
-def _steer(rewrite_header: bool, key_id: str) -> Callable[[Route], None]:
+def look_up_and_send(page: Page, token: crypto.TrackingToken, message: str) -> None:
+    """On the status page: look the report up with the token, write a follow-up, send it."""
+    page.fill("#token", token.grouped())
+    page.click("#show-status")
+    page.wait_for_selector("#status-view:not([hidden])", timeout=60_000)
+    page.fill("#follow-up-text", message)
+    page.click("#send-follow-up")
+
+
+def _steer(how: str, key_id: str) -> Callable[[Route], None]:
     """A hostile server lists the accused institution's own office among the recipients of a
-    report about its management, and (``rewrite_header``) claims the report was sealed to it."""
+    report about its management, and claims the report was sealed to it (``header``) or that
+    the reporter escrowed a wrap to it (``escrow``: its key id among the escrowed ones)."""
 
     def handle(route: Route) -> None:
         response = route.fetch()
         view = response.json()
         view["recipients"].append({"body": ACCUSED, "via": "policy", "reason": "x", "awaiting_key": False})
-        if rewrite_header:
+        if how == "header":
             view["header"]["recipient_key_ids"].append(key_id)
+        elif how == "escrow":
+            assert view["escrow_tag"], "the reporter's escrow tag is there to be misused"
+            view["escrow_key_ids"].append(key_id)
         route.fulfill(response=response, body=json.dumps(view))
 
     return handle
 
 
-@pytest.mark.parametrize("rewrite_header", [False, True], ids=["listed", "header-rewritten"])
+@pytest.mark.parametrize(
+    "how", ["listed", "header", "escrow"], ids=["listed", "header-rewritten", "escrow-added"]
+)
 def test_a_server_that_steers_a_follow_up_to_the_accused_body_is_caught_in_the_page(
-    site: Site, browser: Browser, rewrite_header: bool
+    site: Site, browser: Browser, how: str
 ) -> None:
     client = SedaClient(httpx.Client(base_url=site.server.base_url, timeout=30), site.keys.root_public)
     submitted = client.submit(draft("گزارش درباره مدیریت زندان", concerns="institution_management"))
@@ -553,18 +418,52 @@ def test_a_server_that_steers_a_follow_up_to_the_accused_body_is_caught_in_the_p
     )
     before = counts(site.url)
     visit = Visit(browser, site, "fa")
-    visit.context.route("**/api/v1/status", _steer(rewrite_header, key_id))
+    visit.context.route("**/api/v1/status", _steer(how, key_id))
     page = visit.open("status")
-    page.fill("#token", submitted.token.grouped())
-    page.click("#show-status")
-    page.wait_for_selector("#status-view:not([hidden])", timeout=60_000)
-    page.fill("#follow-up-text", "CANARY-steered")
-    page.click("#send-follow-up")
+    look_up_and_send(page, submitted.token, "CANARY-steered")
     page.wait_for_selector("#form-errors:not([hidden])", timeout=60_000)
     assert text("fa", "web.js.error.follow_up_trust") in (page.text_content("#form-errors") or "")
     assert not [url for method, url in visit.posted() if url.endswith("/api/v1/follow-ups")]
     visit.finish()
     assert counts(site.url) == before
+
+
+def test_a_follow_up_in_the_page_reaches_bodies_an_escalation_or_a_tagged_referral_added(
+    site: Site, browser: Browser
+) -> None:
+    client = SedaClient(httpx.Client(base_url=site.server.base_url, timeout=30), site.keys.root_public)
+    submitted = client.submit(draft("گزارش برای ارجاع", concerns="conditions"))
+    report_id, holder = submitted.receipt.report_id, submitted.receipt.recipients[0]
+    escalated = min(escrow_of(site.url, report_id))
+    release_escrow(site.url, report_id, escalated, from_body=holder)
+    envelope, opened = Officer(site.url, site.keys, holder).open(report_id)
+    assert opened.payload.thread_key is not None
+    thread_key, context = opened.payload.thread_key, envelope.context()
+
+    def refer(body: str, tagged_for: str) -> None:
+        public = client.documents().public_key(body)
+        wrap = crypto.rewrap_for_referral(envelope, opened.keys, public, include_identity=False)
+        tag_key = crypto.public_key_of(site.keys.body_seeds[tagged_for]).key_id
+        tag = crypto.referral_tag(thread_key, context, tag_key)
+        add_referral(site.url, report_id, body, from_body=holder, wrap=wrap, tag=tag)
+
+    referred = "judiciary_protection_intelligence--national"
+    refer(referred, tagged_for=referred)
+    visit = Visit(browser, site, "en")
+    page = visit.open("status")
+    look_up_and_send(page, submitted.token, "CANARY-escalated")
+    page.wait_for_selector("#follow-up-done:not([hidden])", timeout=60_000)
+    _, message = last_message(site.url, report_id, "follow-up")
+    for body in (escalated, referred):
+        assert crypto.open_message(message, site.keys.body_seeds[body], thread_key).text == "CANARY-escalated"
+    # A referral whose tag names another body's key: the page refuses to seal to it.
+    refer("special_inspection_citizens_rights--national", tagged_for=referred)
+    page.fill("#follow-up-text", "CANARY-untagged")
+    page.click("#send-follow-up")
+    page.wait_for_selector("#form-errors:not([hidden])", timeout=60_000)
+    assert text("en", "web.js.error.follow_up_trust") in (page.text_content("#form-errors") or "")
+    visit.finish()
+    assert len(_query(site.url, select(Message.id).where(Message.report_id == uuid.UUID(report_id)))) == 1
 
 
 def _answer_lost(how: str) -> Callable[[Route], None]:

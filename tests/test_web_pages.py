@@ -21,6 +21,7 @@ from crypto.directory import decode_signed
 from routing.taxonomy import CATEGORIES
 from routing.vocabulary import Concern, RecipientVia, ReportStatus, ReportType
 from server.app import create_app
+from server.db.models import ProtectionKind
 from server.demo.keys import DemoKeys
 from server.http import PAGE_CSP
 from server.i18n import catalogue, supported_languages
@@ -169,6 +170,7 @@ def test_every_label_a_page_or_script_builds_from_a_code_is_in_every_catalogue()
         "reporter_type": list(WEB_REPORTER_TYPES),
         "relationship": list(RELATIONSHIPS),
         "consent": list(CONSENT),
+        "protection": [kind.value for kind in ProtectionKind],  # the status page's measures
     }
     for language in supported_languages():
         texts = catalogue(language)

@@ -17,7 +17,7 @@ const common = {
 };
 
 await mkdir(`${staticDir}js/`, { recursive: true });
-// The protocol alone (its browser tests load it), and the two pages' scripts.
+// The protocol alone (its browser tests load it), the reporters' pages' scripts, the console's.
 await build({
   ...common,
   format: "esm",
@@ -25,6 +25,8 @@ await build({
     "seda-protocol": here("./protocol/index.mjs"),
     "seda-report": here("./app/report-page.mjs"),
     "seda-status": here("./app/status-page.mjs"),
+    "seda-console": here("./console/console-page.mjs"),
+    "seda-enrol": here("./console/enrol-page.mjs"),
   },
 });
 // The worker is a classic script, which every browser with workers can start.

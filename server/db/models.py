@@ -206,8 +206,8 @@ class ReportRecipient(Base):
     __table_args__ = (
         *hour_precision_checks("report_recipients", "added_hour"),
         *hour_precision_checks("report_recipients", "acknowledged_hour"),
-        # A body's inbox: its reports by state, newest first (docs/CONSOLE.md).
-        Index("ix_report_recipients_inbox", "body_id", "state", "added_hour"),
+        # A body's inbox: its reports, newest first, a page at a time (docs/CONSOLE.md).
+        Index("ix_report_recipients_inbox", "body_id", "added_hour", "report_id"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -217,6 +217,9 @@ class ReportRecipient(Base):
     via: Mapped[RecipientVia] = mapped_column(vocabulary(RecipientVia))
     reason: Mapped[str] = mapped_column(String(60))
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The key id ``wrapped_key`` is sealed to, for wraps made after submission (referrals,
+    # re-wraps, released escrow); an initial recipient's is in the envelope beside its wrap.
+    key_id: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     added_hour: Mapped[datetime] = mapped_column(UTCDateTime)
     # The body's own handling of the case (the console): its state, the triage of the Note to
     # Art. 114, the officer it is assigned to, the outcome, and what the deadline job found.
@@ -225,6 +228,10 @@ class ReportRecipient(Base):
     assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     outcome: Mapped[Outcome | None] = mapped_column(vocabulary(Outcome))
     acknowledged_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A body that joins later (referral, escalation) gets its own deadlines, the policy's
+    # durations from when it joined; none means the report's (an initial recipient).
+    acknowledge_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    feedback_by: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     # A referred body's tag, made by the referring officer with the report's thread key over
@@ -463,6 +470,7 @@ class EscrowWrap(Base):
     )
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), primary_key=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    key_id: Mapped[bytes | None] = mapped_column(LargeBinary(16))  # the key it is sealed to
     released_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @validates("released_hour")

@@ -76,7 +76,7 @@ class Puzzles:
         """The shared key, made by the first process that needs it (its own transaction)."""
         if self._secret is None:
             async with self.sessions() as session:
-                self._secret = await _shared_secret(session)
+                self._secret = await shared_secret(session, _PUZZLE_SECRET)
         return self._secret
 
     def _window(self) -> int:
@@ -105,18 +105,19 @@ class Puzzles:
             raise PuzzleFailedError
 
 
-async def _shared_secret(session: AsyncSession) -> bytes:
-    found = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == _PUZZLE_SECRET))
+async def shared_secret(session: AsyncSession, name: str) -> bytes:
+    """The random 32-byte secret ``name`` every server process shares (made by the first)."""
+    found = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
     if found is not None:
         return found
     try:
-        session.add(ServerSecret(name=_PUZZLE_SECRET, value=secrets.token_bytes(32)))
+        session.add(ServerSecret(name=name, value=secrets.token_bytes(32)))
         await session.commit()
     except IntegrityError:
         await session.rollback()  # another process made it first
-    value = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == _PUZZLE_SECRET))
+    value = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
     if value is None:  # pragma: no cover - the row was just written
-        raise RuntimeError("puzzle secret missing")
+        raise RuntimeError("shared secret missing")
     return value
 
 

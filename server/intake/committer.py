@@ -21,7 +21,7 @@ from server.db.lifecycle import Database
 from server.db.models import Report
 from server.errors import ServiceUnavailableError
 from server.intake.schemas import Receipt
-from server.intake.service import Planned, receipt_of, store_submission
+from server.intake.service import Planned, add_planned, receipt_of, store_submission
 from server.intake.trust import Trusted
 
 _Item = tuple[Trusted, Planned, "asyncio.Future[tuple[Receipt, bool]]"]
@@ -97,7 +97,7 @@ class GroupCommitter:
                 # every process locks rows in the same order (no deadlock between batches).
                 ordered = sorted((planned for _, planned, _ in fresh), key=lambda planned: planned.report_id)
                 async with self.database.write_session() as session:
-                    session.add_all([row for planned in ordered for row in planned.rows()])
+                    await add_planned(session, ordered)
                     await session.commit()
             except DBAPIError:
                 others = fresh + others  # a conflict, a deadlock, the database away: one at a time

@@ -11,21 +11,31 @@ from typing import Annotated
 
 import msgspec
 
-from crypto import EnvelopeHeader, ReportEnvelope, RoutingMetadata, SealedMessage
-from crypto.envelope import Code, UUIDText
+from crypto import EnvelopeHeader, RecipientWrap, ReportEnvelope, RoutingMetadata, SealedMessage
+from crypto.envelope import MAX_RECIPIENTS, Code, UUIDText
 from server.intake.abuse import PuzzleSolution
 
 MAX_ATTACHMENTS = 8
 MAX_REPORTER_CHOICES = 8  # bodies a reporter may add to the policy's (Art. 114)
+MAX_ESCROW = MAX_RECIPIENTS  # at most one escalation target per recipient
 MAX_UPLOAD_CHUNKS = 160  # 10 MiB in 64 KiB chunks
 MAX_CHUNK_BYTES = 64 * 1024 + 16  # a sealed chunk: plaintext piece and GCM tag
 
 Bytes32 = Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)]
 
 
+class EscrowItem(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The report's keys wrapped to a body an escalation would reach (PROTOCOL.md §3.7)."""
+
+    body: Code
+    wrap: RecipientWrap
+
+
 class Submission(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A sealed report. ``reporter_choices`` are the bodies the reporter added (Art. 114);
-    ``lookup_verifier`` is H(lookup secret) when the report has a tracking token."""
+    ``lookup_verifier`` is H(lookup secret) when the report has a tracking token.
+    ``escrow`` holds wraps for exactly routing's escalation targets (or none, from an older
+    client), ``escrow_tag`` the reporter's tag over their key ids when there is a token."""
 
     envelope: ReportEnvelope
     directory_serial: Annotated[int, msgspec.Meta(ge=1)]
@@ -34,6 +44,8 @@ class Submission(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     attachments: Annotated[list[UUIDText], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
     puzzle: PuzzleSolution | None = None
     thread_tag: Bytes32 | None = None
+    escrow: Annotated[list[EscrowItem], msgspec.Meta(max_length=MAX_ESCROW)] = []
+    escrow_tag: Bytes32 | None = None
 
 
 class Receipt(msgspec.Struct, frozen=True):
@@ -61,10 +73,22 @@ class HistoryItem(msgspec.Struct, frozen=True):
 
 
 class RecipientItem(msgspec.Struct, frozen=True):
+    """``referral_tag``: the referring officer's tag over the context and this body's key id
+    (PROTOCOL.md §3.6), for a body added by referral."""
+
     body: str
     via: str
     reason: str
     awaiting_key: bool
+    referral_tag: bytes | None = None
+
+
+class MeasureItem(msgspec.Struct, frozen=True):
+    """A protection measure a body recorded (its meaning is told in a sealed reply)."""
+
+    measure: str
+    at_hour: datetime
+    body: str | None
 
 
 class ReplyItem(msgspec.Struct, frozen=True):
@@ -77,7 +101,8 @@ class ReplyItem(msgspec.Struct, frozen=True):
 
 class StatusView(msgspec.Struct, frozen=True):
     """``header`` and ``thread_tag`` let the reporter's device check, with its thread key,
-    the routing and initial recipients before it seals a follow-up (PROTOCOL.md §3.6)."""
+    the routing and initial recipients before it seals a follow-up (PROTOCOL.md §3.6);
+    ``escrow_key_ids`` and ``escrow_tag`` the bodies an escalation may add (§3.7)."""
 
     report_id: str
     header: EnvelopeHeader
@@ -91,17 +116,23 @@ class StatusView(msgspec.Struct, frozen=True):
     history: list[HistoryItem]
     recipients: list[RecipientItem]
     replies: list[ReplyItem]
+    escrow_key_ids: list[bytes] = []
+    escrow_tag: bytes | None = None
+    protection_requested: bool = False
+    measures: list[MeasureItem] = []
 
 
 class FollowUpRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A reporter's follow-up, sealed to the report's bodies (and, with ``retaliation``, to
-    the bodies the routing policy adds for retaliation)."""
+    the bodies the routing policy adds for retaliation); ``protection`` asks for protection
+    (marks the report, nothing else is stored)."""
 
     lookup_secret: Bytes32
     message: SealedMessage
     directory_serial: Annotated[int, msgspec.Meta(ge=1)]
     retaliation: bool = False
     puzzle: PuzzleSolution | None = None
+    protection: bool = False
 
 
 class FollowUpReceipt(msgspec.Struct, frozen=True):

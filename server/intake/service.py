@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import msgspec
@@ -21,12 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
 from crypto.envelope import encode_envelope
-from routing.decide import ReportFacts, RoutingDecision, facts_from_metadata, route
+from routing.decide import (
+    ReportFacts,
+    RoutingDecision,
+    escalation_targets,
+    facts_from_metadata,
+    route,
+)
 from routing.errors import RoutingError
 from routing.taxonomy import CATEGORY_CODES
-from routing.vocabulary import Channel, ReporterType, ReportStatus
+from routing.vocabulary import Channel, Concern, ReporterType, ReportStatus
 from server.db.base import Base
 from server.db.models import (
+    EscrowWrap,
     Message,
     MessageAuthor,
     Report,
@@ -46,6 +53,10 @@ from server.intake.schemas import (
 from server.intake.trust import Trusted
 
 _message_encoder = msgspec.json.Encoder()
+# A report about the institution's staff or management opens a retaliation watch
+# (docs/CONSOLE.md): closing it sooner needs a second officer.
+WATCH_CONCERNS = frozenset({Concern.STAFF_MEMBER, Concern.INSTITUTION_MANAGEMENT})
+WATCH_DAYS = 90
 
 
 class InvalidEnvelopeError(SedaError):
@@ -142,6 +153,7 @@ class Planned(msgspec.Struct, frozen=True):
     recipients: list[dict[str, Any]]
     routed: list[str]
     attachments: list[str]
+    escrow: list[dict[str, Any]] = []
 
     @property
     def report_id(self) -> uuid.UUID:
@@ -156,6 +168,18 @@ class Planned(msgspec.Struct, frozen=True):
         first = StatusEvent(report_id=report.id, seq=1, status=report.status, at_hour=report.received_hour)
         return [report, *(ReportRecipient(**fields) for fields in self.recipients), first]
 
+    def escrow_rows(self) -> list[EscrowWrap]:
+        return [EscrowWrap(**fields) for fields in self.escrow]
+
+
+async def add_planned(session: AsyncSession, batch: list[Planned]) -> None:
+    """Add the rows of planned reports to ``session`` (the caller commits). Without ORM
+    relationships SQLAlchemy orders a flush by class name, so the rows that refer to a
+    report but sort before it (escrow wraps) are added after a flush of the reports."""
+    session.add_all([row for planned in batch for row in planned.rows()])
+    await session.flush()
+    session.add_all([row for planned in batch for row in planned.escrow_rows()])
+
 
 def receipt_of(planned: Planned) -> Receipt:
     """The receipt of a planned report once stored."""
@@ -168,6 +192,47 @@ def receipt_of(planned: Planned) -> Receipt:
         feedback_by=report["feedback_by"],
         recipients=sorted(planned.routed),
     )
+
+
+def watch_until(concerns: Concern, received_hour: datetime) -> datetime | None:
+    """The end of a report's retaliation watch: whole days after ``received_hour`` (so still
+    on a local hour), for reports about the institution's staff or management."""
+    return received_hour + timedelta(days=WATCH_DAYS) if concerns in WATCH_CONCERNS else None
+
+
+def plan_escrow(
+    trusted: Trusted, submission: Submission, decision: RoutingDecision, facts: ReportFacts
+) -> list[dict[str, Any]]:
+    """The escrow rows of a submission (PROTOCOL.md §3.7): none, or a wrap to exactly each
+    escalation target routing names, sealed to its directory key. ``InvalidEnvelopeError``
+    unless an escrow tag comes exactly with escrowed wraps and a thread key (a token);
+    ``RoutingRefusedError`` for wraps to other bodies or keys."""
+    escrow = submission.escrow
+    tokened = submission.envelope.reporter_key is not None
+    if (submission.escrow_tag is not None) != (bool(escrow) and tokened):
+        raise InvalidEnvelopeError
+    if not escrow:
+        return []  # an older client: a later escalation waits for a re-wrap
+    try:
+        targets = {t.body for t in escalation_targets(decision.recipients, facts, trusted.routing)}
+    except RoutingError:
+        raise RoutingRefusedError from None
+    wraps = {item.body: item.wrap for item in escrow}
+    if len(wraps) != len(escrow) or set(wraps) != targets:
+        raise RoutingRefusedError
+    if any(wrap.key_id != trusted.key_ids.get(body) for body, wrap in wraps.items()):
+        raise RoutingRefusedError
+    report_id = uuid.UUID(submission.envelope.report_id)
+    return [
+        {
+            "report_id": report_id,
+            "body_id": trusted.body_ids[body],
+            "wrapped_key": wrap.wrapped,
+            "key_id": wrap.key_id,
+            "released_hour": None,
+        }
+        for body, wrap in sorted(wraps.items())
+    ]
 
 
 def plan_submission(trusted: Trusted, submission: Submission, now: datetime) -> Planned:
@@ -192,6 +257,7 @@ def plan_submission(trusted: Trusted, submission: Submission, now: datetime) -> 
     routed = [recipient.body for recipient in decision.recipients]
     if len(wraps) != len(envelope.recipients) or set(wraps) != expected_key_ids(trusted, routed):
         raise RoutingRefusedError
+    escrow = plan_escrow(trusted, submission, decision, facts)
     encoded = encode_envelope(envelope)
     report_id = uuid.UUID(envelope.report_id)
     report: dict[str, Any] = {
@@ -215,6 +281,8 @@ def plan_submission(trusted: Trusted, submission: Submission, now: datetime) -> 
         "policy_version": decision.policy_version,
         "acknowledge_by": decision.acknowledge_by,
         "feedback_by": decision.feedback_by,
+        "watch_until": watch_until(facts.concerns, hour),
+        "escrow_tag": submission.escrow_tag,
     }
     recipients = [
         {
@@ -227,8 +295,9 @@ def plan_submission(trusted: Trusted, submission: Submission, now: datetime) -> 
         }
         for recipient in decision.recipients
     ]
-    planned = Planned(report, recipients, routed, list(submission.attachments))
+    planned = Planned(report, recipients, routed, list(submission.attachments), escrow)
     planned.rows()  # the models' own checks (random id, whole hours) fail here, not in a batch
+    planned.escrow_rows()
     return planned
 
 
@@ -248,7 +317,7 @@ async def store_submission(session: AsyncSession, trusted: Trusted, planned: Pla
             raise
         return replay, False
     try:
-        session.add_all(planned.rows())
+        await add_planned(session, [planned])
         for upload in uploads:
             upload.report_id = planned.report_id
         await session.commit()  # on PostgreSQL a concurrent twin waits here for the first
@@ -303,7 +372,8 @@ async def follow_up(
     session: AsyncSession, trusted: Trusted, report: Report, request: FollowUpRequest, now: datetime
 ) -> FollowUpReceipt:
     """Store a reporter's follow-up (commits); with ``retaliation`` mark the report and add
-    the bodies routing requires for retaliation, which wait for a re-wrap of the report."""
+    the bodies routing requires for retaliation, which wait for a re-wrap of the report; with
+    ``protection`` mark that the reporter asks for protection."""
     message = request.message
     if message.kind != "follow-up" or message.report_id != str(report.id):
         raise InvalidEnvelopeError
@@ -343,6 +413,8 @@ async def follow_up(
                     )
                 )
         report.retaliation = True
+    if request.protection:
+        report.protection_requested = True
     sealed_to = {wrap.key_id for wrap in message.recipients}
     if len(sealed_to) != len(message.recipients) or sealed_to != expected_key_ids(trusted, current + added):
         raise RoutingRefusedError

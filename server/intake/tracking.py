@@ -7,8 +7,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
-from server.db.models import Body, Message, Report, ReportRecipient, StatusEvent
-from server.intake.schemas import HistoryItem, RecipientItem, ReplyItem, StatusView
+from server.db.models import (
+    Body,
+    EscrowWrap,
+    Message,
+    ProtectionMeasure,
+    Report,
+    ReportRecipient,
+    StatusEvent,
+)
+from server.intake.schemas import HistoryItem, MeasureItem, RecipientItem, ReplyItem, StatusView
 
 _message_decoder = msgspec.json.Decoder(crypto.SealedMessage)
 
@@ -37,7 +45,20 @@ async def status_view(session: AsyncSession, report: Report, known_codes: dict[i
             .order_by(Message.seq)
         )
     )
+    measures = list(
+        await session.scalars(
+            select(ProtectionMeasure)
+            .where(ProtectionMeasure.report_id == report.id)
+            .order_by(ProtectionMeasure.at_hour, ProtectionMeasure.message_id)
+        )
+    )
+    # The key ids the reporter's escrow tag covers, as stored at submission (§3.7): the
+    # reporter's device maps them to bodies through its own verified directory.
+    escrowed = await session.scalars(
+        select(EscrowWrap.key_id).where(EscrowWrap.report_id == report.id).order_by(EscrowWrap.key_id)
+    )
     ids = {e.body_id for e in events} | {r.body_id for r in recipients} | {m.body_id for m in replies}
+    ids |= {m.body_id for m in measures}
     missing = {body_id for body_id in ids if body_id is not None and body_id not in known_codes}
     if missing:
         known_codes.update(
@@ -60,7 +81,9 @@ async def status_view(session: AsyncSession, report: Report, known_codes: dict[i
             for e in events
         ],
         recipients=[
-            RecipientItem(codes.get(r.body_id, ""), r.via.value, r.reason, r.wrapped_key is None)
+            RecipientItem(
+                codes.get(r.body_id, ""), r.via.value, r.reason, r.wrapped_key is None, r.referral_tag
+            )
             for r in recipients
         ],
         replies=[
@@ -69,4 +92,8 @@ async def status_view(session: AsyncSession, report: Report, known_codes: dict[i
             )
             for m in replies
         ],
+        escrow_key_ids=[key_id for key_id in escrowed if key_id is not None],
+        escrow_tag=report.escrow_tag,
+        protection_requested=report.protection_requested,
+        measures=[MeasureItem(m.measure.value, m.at_hour, codes.get(m.body_id)) for m in measures],
     )

@@ -44,7 +44,7 @@ async def institution_groups(session: AsyncSession, trusted: Trusted, language: 
 # HEAD too, for link checkers and monitors (the same headers, no body).
 PAGE_METHODS = [HttpMethod.GET, HttpMethod.HEAD]
 # The pages besides each language's home.
-FORM_PAGES = ("report", "status")
+FORM_PAGES = ("report", "status", "console", "enrol")
 
 
 async def _page(page: str, language: str, intake: Intake, session: AsyncSession) -> Response[str]:
@@ -81,6 +81,13 @@ class WebController(Controller):
         self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
     ) -> Response[str]:
         return await _page("home", DEFAULT_LANGUAGE, intake, db_session)
+
+    # "/console" is also the start of the console's API paths, so it needs a route of its own.
+    @route("/console", name="web.console", http_method=PAGE_METHODS)
+    async def console(
+        self, intake: NamedDependency[Intake], db_session: NamedDependency[AsyncSession]
+    ) -> Response[str]:
+        return await _page("console", DEFAULT_LANGUAGE, intake, db_session)
 
     @route("/{name:str}", name="web.persian_page", http_method=PAGE_METHODS)
     async def persian_page_or_home(

@@ -18,11 +18,19 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from routing.taxonomy import CATEGORIES
 from routing.vocabulary import Concern, ReportStatus, ReportType
+from server.db.models import Outcome, ProtectionKind, Triage
 from server.i18n import DEFAULT_LANGUAGE, catalogue, supported_languages
 from server.intake.schemas import MAX_ATTACHMENTS, MAX_REPORTER_CHOICES, MAX_UPLOAD_CHUNKS
 
 # Pages a reporter may open, by name; the template of each.
-PAGES: dict[str, str] = {"home": "landing.html", "report": "report.html", "status": "status.html"}
+PAGES: dict[str, str] = {
+    "home": "landing.html",
+    "report": "report.html",
+    "status": "status.html",
+    # The officers' pages (docs/CONSOLE.md): the review console and enrolment.
+    "console": "console.html",
+    "enrol": "enrol.html",
+}
 # Languages written right to left (Art. 111 names Azerbaijani, Kurdish, Arabic and Baluchi,
 # which are written in Arabic script in Iran).
 RTL_LANGUAGES = frozenset({"fa", "ar", "ckb", "azb", "bal"})
@@ -35,7 +43,24 @@ CONSENT = ("yes", "no", "not_asked")
 MAX_ATTACHMENT_BYTES = MAX_UPLOAD_CHUNKS * 64 * 1024
 MAX_TEXT_CHARACTERS = 50_000
 # Catalogue prefixes the page's scripts read their texts from (web/app/i18n.mjs).
-SCRIPT_MESSAGE_PREFIXES = ("web.js.", "status.", "via.", "category.", "report_type.", "concern.")
+SCRIPT_MESSAGE_PREFIXES = (
+    "web.js.",
+    "status.",
+    "via.",
+    "category.",
+    "report_type.",
+    "concern.",
+    "console.",
+    "web.form.",
+    "web.token.",
+    "role.",
+    "relationship.",
+    "consent.",
+    "outcome.",
+    "triage.",
+    "protection.",
+    "reporter_type.",
+)
 
 
 class Option(msgspec.Struct, frozen=True):
@@ -134,5 +159,12 @@ def render(
         },
         "messages": script_messages(language),
         "statuses": [s.value for s in ReportStatus],
+        # The console's choices (docs/CONSOLE.md).
+        "triages": _labelled("triage", [t.value for t in Triage], gettext),
+        "status_options": _labelled("status", [s.value for s in ReportStatus], gettext),
+        "reply_statuses": _labelled("status", ["under_review", "awaiting_reporter"], gettext),
+        "measures": _labelled("protection", [k.value for k in ProtectionKind], gettext),
+        "outcomes": _labelled("outcome", [o.value for o in Outcome], gettext),
+        "admin_roles": _labelled("role", ["officer", "body_admin"], gettext),
     }
     return environment().get_template(PAGES[page]).render(context)

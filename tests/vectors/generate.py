@@ -399,6 +399,26 @@ def thread_tag_vectors(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def report_tag_vectors(report: dict[str, Any]) -> dict[str, Any]:
+    """The escrow tag (§3.7) and a referral tag (§3.6) over the report vector's context: the
+    escrowed ids given out of order and with a repeat, the referral to recipient seed 2."""
+    envelope = crypto.decode_envelope(json.dumps(report["envelope"]).encode())
+    context = envelope.context()
+    thread_key = bytes.fromhex(report["thread_key"])
+    referred = key_id(xwing_public_bytes(bytes.fromhex(report["recipient_seeds"][2])))
+    other = sha256("seda/v1/test-vectors/escrow")[:16]
+    escrowed = [other, referred, other]
+    return {
+        "thread_key": report["thread_key"],
+        "context": h(context),
+        "escrow_key_ids": [h(k) for k in escrowed],
+        "escrow_tag": h(crypto.escrow_tag(thread_key, context, escrowed)),
+        "escrow_tag_of_none": h(crypto.escrow_tag(thread_key, context, [])),
+        "referral_key_id": h(referred),
+        "referral_tag": h(crypto.referral_tag(thread_key, context, referred)),
+    }
+
+
 def puzzle_vectors() -> dict[str, Any]:
     """A challenge under a fixed key, a solution found from a fixed nonce prefix (§11)."""
     secret = bytes(range(32))
@@ -433,6 +453,7 @@ def main() -> None:
         "keys": key_vectors(rng),
         "directory": directory_vectors(report),
         "thread_tag": thread_tag_vectors(report),
+        "report_tags": report_tag_vectors(report),
         "puzzle": puzzle_vectors(),
     }
     OUT.write_text(json.dumps(vectors, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -31,14 +31,17 @@ from routing.decide import (
     BodyRef,
     Directory,
     InstitutionRef,
+    Recipient,
     directory_from_signed,
+    escalate,
+    escalation_targets,
     facts_from_metadata,
     route,
 )
 from routing.errors import PolicyError, RoutingRuleError, UnknownBodyError
 from routing.policy import Policy, load_signed_policy, parse_policy
 from routing.taxonomy import CATEGORIES
-from routing.vocabulary import Concern, Level, ReporterType, ReportType, Urgency
+from routing.vocabulary import Concern, Level, RecipientVia, ReporterType, ReportType, Urgency
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(__file__).with_name("routing-v1.json")
@@ -263,23 +266,54 @@ def metadata(
     }
 
 
+def _error(error: Exception) -> dict[str, Any]:
+    return {"error": type(error).__name__, "rule": getattr(error, "rule", None)}
+
+
+def recipient_json(recipient: Recipient) -> dict[str, Any]:
+    r = recipient
+    return {"body": r.body, "via": r.via.value, "reason": r.reason, "identity": r.identity}
+
+
 def outcome(
-    policy: Policy, directory: Directory, routing: dict[str, str], retaliation: bool, choices: Sequence[str]
+    policy: Policy,
+    directory: Directory,
+    routing: dict[str, str],
+    retaliation: bool,
+    choices: Sequence[str],
+    *,
+    escalation: bool = False,
 ) -> dict[str, Any]:
-    """Python's decision for one case, or the error it raises (class name and rule)."""
+    """Python's decision for one case, or the error it raises (class name and rule); with
+    ``escalation``, the decision also lists its escalation targets (routing.decide)."""
     try:
         facts = facts_from_metadata(crypto.RoutingMetadata(**routing), RECEIVED, retaliation=retaliation)
         decision = route(facts, policy, directory, choices)
+        targets = escalation_targets(decision.recipients, facts, directory) if escalation else []
     except (UnknownBodyError, RoutingRuleError, ValueError) as error:
-        return {"error": type(error).__name__, "rule": getattr(error, "rule", None)}
-    return {
+        return _error(error)
+    answer: dict[str, Any] = {
         "policy_version": decision.policy_version,
         "urgent": decision.urgent,
-        "recipients": [
-            {"body": r.body, "via": r.via.value, "reason": r.reason, "identity": r.identity}
-            for r in decision.recipients
-        ],
+        "recipients": [recipient_json(r) for r in decision.recipients],
     }
+    if escalation:
+        answer["escalation_targets"] = [recipient_json(r) for r in targets]
+    return answer
+
+
+def case_outcome(
+    policy: Policy, directory: Directory, case: dict[str, Any], *, escalation: bool = False
+) -> dict[str, Any]:
+    """``outcome`` of a case as the vectors write it (routing, retaliation, reporter's choices)."""
+    return outcome(
+        policy,
+        directory,
+        case["routing"],
+        case["retaliation"],
+        case["reporter_choices"],
+        escalation=escalation,
+    )
 
 
 def _case(
@@ -489,9 +523,7 @@ def decision_cases(policies: dict[str, Policy], dirs: dict[str, Directory]) -> l
     ]
     for case in cases:
         policy, directory = policies[case["policy"]], dirs[case["directory"]]
-        case["expected"] = outcome(
-            policy, directory, case["routing"], case["retaliation"], case["reporter_choices"]
-        )
+        case["expected"] = case_outcome(policy, directory, case)
     _check_paths(cases)
     return cases
 
@@ -525,6 +557,75 @@ def _check_paths(cases: list[dict[str, Any]]) -> None:
         assert any(p == policy and r["reason"] == "fallback_independent" for p, r in recipients), policy
     assert any(r["via"] == "reporter_choice" for _, r in recipients)
     assert any(not r["identity"] for _, r in recipients)
+
+
+# --- Escalation ------------------------------------------------------------------------
+
+# Every ESCALATION_STEP-th decision case also carries its escalation targets (the file stays
+# small; tests/test_routing_js.py compares every combination's targets with Node's).
+ESCALATION_STEP = 4
+
+
+def escalation_target_cases(
+    cases: list[dict[str, Any]], policies: dict[str, Policy], dirs: dict[str, Directory]
+) -> list[dict[str, Any]]:
+    """The escalation targets of every ESCALATION_STEP-th decision case that routes, by index."""
+    out = []
+    for index, case in enumerate(cases):
+        if index % ESCALATION_STEP or "error" in case["expected"]:
+            continue
+        policy, directory = policies[case["policy"]], dirs[case["directory"]]
+        answer = case_outcome(policy, directory, case, escalation=True)
+        out.append({"case": index, "escalation_targets": answer["escalation_targets"]})
+    assert any(entry["escalation_targets"] for entry in out)
+    return out
+
+
+def escalation_steps(dirs: dict[str, Directory]) -> list[dict[str, Any]]:
+    """Single escalate() calls: up the chain, past levels a directory lacks, past concerned
+    or inactive bodies, at the top (null), and from a body that does not hold the report."""
+
+    def step(directory: str, concern: str, holders: list[str], overdue: str, note: str) -> dict[str, Any]:
+        routing = metadata("tehran-central", "complaint", "health", concern, "normal")
+        facts = facts_from_metadata(crypto.RoutingMetadata(**routing), RECEIVED)
+        recipients = [Recipient(body, RecipientVia.POLICY, "provincial_directorate") for body in holders]
+        try:
+            found = escalate(recipients, facts, dirs[directory], overdue)
+            expected: dict[str, Any] | None = None if found is None else recipient_json(found)
+        except (UnknownBodyError, RoutingRuleError) as error:
+            expected = _error(error)
+        return {
+            "directory": directory,
+            "routing": routing,
+            "recipients": holders,
+            "overdue": overdue,
+            "expected": expected,
+            "note": note,
+        }
+
+    dg, judge = "provincial_dg_prisons--tehran", "sentence_execution_judge--tehran"
+    head = "institution_management--tehran-central"
+    rights = "prisoners_rights_protection--tehran"
+    return [
+        step("full", "none", [dg], dg, "a directorate goes to the Organization's inspection"),
+        step("full", "prisons_organization", [dg], dg, "past a concerned body"),
+        step("full", "none", [dg, "organization_inspection--national"], dg, "past a recipient"),
+        step("full", "none", [head], head, "an institution's office goes to its province"),
+        step("full", "none", [rights], rights, "a provincial office to its national office"),
+        step("full", "none", [judge], judge, "the judge to the special inspection office"),
+        step(
+            "full",
+            "none",
+            ["general_inspection_organization--national"],
+            "general_inspection_organization--national",
+            "the top",
+        ),
+        step("thin", "none", [dg], dg, "past levels the directory lacks"),
+        step("thin", "none", [judge], judge, "past an inactive body"),
+        step("bare", "none", [judge], judge, "nothing above"),
+        step("full", "none", [dg], judge, "a body that does not hold the report"),
+        step("full", "none", [dg, "nobody--national"], "nobody--national", "a body not in the directory"),
+    ]
 
 
 # --- Policy files ----------------------------------------------------------------------
@@ -827,6 +928,7 @@ def build() -> dict[str, Any]:
     small = SMALL_POLICY.encode("utf-8")
     policies = {"default": parse_policy(default), "small": parse_policy(small)}
     dirs = directories()
+    cases = decision_cases(policies, dirs)
     return {
         "routing": "seda/routing/v1",
         "about": (
@@ -842,7 +944,9 @@ def build() -> dict[str, Any]:
             "small": {"path": None, "toml": SMALL_POLICY, "sha256": b64(policies["small"].sha256)},
         },
         "directories": {name: directory_json(directory) for name, directory in dirs.items()},
-        "cases": decision_cases(policies, dirs),
+        "cases": cases,
+        "escalation_targets": escalation_target_cases(cases, policies, dirs),
+        "escalations": escalation_steps(dirs),
         "policy_refusals": policy_refusals(default),
         "policy_accepts": policy_accepts(default),
         "signed_policy": signed_vectors(default),

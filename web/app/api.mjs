@@ -45,6 +45,10 @@ export function createApi({
   retries = 4,
   sleep = sleepFor,
   timeoutMs = REQUEST_TIMEOUT_MS,
+  // The console signs in with a cookie and proves each change with its anti-forgery token;
+  // the reporters' pages send no credentials at all.
+  credentials = "omit",
+  headers: extra = () => ({}),
 }) {
   // One request; network failures, time-outs, 5xx and 429 are retried with the same body,
   // which is safe because every write is idempotent by an id the client made (docs/API.md).
@@ -52,7 +56,7 @@ export function createApi({
   async function call(method, path, { json, bytes } = {}) {
     let response = null;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
-      const headers = { accept: "application/json", "accept-language": language };
+      const headers = { accept: "application/json", "accept-language": language, ...extra() };
       if (json !== undefined) headers["content-type"] = "application/json";
       if (bytes !== undefined) headers["content-type"] = "application/octet-stream";
       try {
@@ -61,7 +65,7 @@ export function createApi({
           headers,
           body: json !== undefined ? JSON.stringify(json) : bytes,
           cache: "no-store",
-          credentials: "omit",
+          credentials,
           redirect: "error",
           referrerPolicy: "no-referrer",
           signal: AbortSignal.timeout(timeoutMs),
@@ -84,6 +88,13 @@ export function createApi({
     call,
     getJson: async (path) => (await call("GET", path)).json(),
     postJson: async (path, body) => (await call("POST", path, { json: body })).json(),
+    // A POST whose answer may be empty (204): its JSON, or null.
+    send: async (path, body = {}) => {
+      const response = await call("POST", path, { json: body });
+      return response.status === 204 ? null : response.json();
+    },
     put: (path, bytes) => call("PUT", path, { bytes }),
+    delete: (path) => call("DELETE", path),
+    getBytes: async (path) => new Uint8Array(await (await call("GET", path)).arrayBuffer()),
   };
 }

@@ -32,6 +32,7 @@ async function ensureTrust() {
 function render(view, replies) {
   byId("status-value").textContent = t(`status.${view.status}`);
   show(byId("status-retaliation"), Boolean(view.retaliation));
+  show(byId("status-protection"), Boolean(view.protection_requested));
   byId("status-received").textContent = i18n.instant(view.received_hour);
   byId("status-acknowledge").textContent = i18n.deadline(view.acknowledge_by);
   byId("status-feedback").textContent = i18n.deadline(view.feedback_by);
@@ -48,6 +49,14 @@ function render(view, replies) {
       return entry;
     }),
   );
+  const measures = view.measures ?? [];
+  byId("status-measures").replaceChildren(
+    ...measures.map((item) => {
+      const parts = [t(`protection.${item.measure}`), i18n.instant(item.at_hour), nameOf(item.body)].filter(Boolean);
+      return el("li", { text: parts.join(separator) });
+    }),
+  );
+  show(byId("status-measures-block"), measures.length > 0);
   const shown = replies.filter((reply) => reply.text !== null);
   const forged = replies.length - shown.length;
   const blocks = shown.map((reply) =>
@@ -124,8 +133,10 @@ async function onFollowUp(event) {
     const verified = await ensureTrust();
     if (verified === null) throw new TrustError();
     const retaliation = byId("retaliation").checked;
+    const protection = byId("protection").checked;
     const earlier = pending;
-    const again = earlier !== null && earlier.text === text.value && earlier.retaliation === retaliation;
+    const again =
+      earlier !== null && earlier.text === text.value && earlier.retaliation === retaliation && earlier.protection === protection;
     pending = null;
     const { receipt, trust: used } = await sendFollowUp({
       api,
@@ -135,12 +146,14 @@ async function onFollowUp(event) {
       secrets,
       text: text.value,
       retaliation,
+      protection,
       sealed: again ? earlier.sealed : null,
       onProgress: (step) => bar.set(...progressOf(i18n, step)),
     });
     trust = used;
     text.value = "";
     byId("retaliation").checked = false;
+    byId("protection").checked = false;
     const sentences = [t("web.js.status.follow_up_sent")];
     if (receipt.added_bodies?.length) {
       sentences.push(t("web.js.status.escalated", { bodies: receipt.added_bodies.map(nameOf).join(separator) }));
@@ -153,7 +166,13 @@ async function onFollowUp(event) {
     done.focus();
   } catch (error) {
     if (error instanceof FollowUpUnknownError) {
-      pending = { text: text.value, retaliation: byId("retaliation").checked, sealed: error.sealed, trust: error.trust };
+      pending = {
+        text: text.value,
+        retaliation: byId("retaliation").checked,
+        protection: byId("protection").checked,
+        sealed: error.sealed,
+        trust: error.trust,
+      };
     }
     errors.general(error instanceof TrustError ? t("web.js.error.follow_up_trust") : failureText(i18n, error));
     errors.announce();
@@ -168,14 +187,17 @@ function forget({ keepInput = false } = {}) {
   secrets = null;
   pending = null;
   lastReplies = [];
-  for (const id of ["status-history", "status-bodies", "status-replies"]) byId(id).replaceChildren();
+  for (const id of ["status-history", "status-bodies", "status-measures", "status-replies"]) byId(id).replaceChildren();
   for (const id of ["status-value", "status-received", "status-acknowledge", "status-feedback", "follow-up-done"]) {
     byId(id).textContent = "";
   }
   if (!keepInput) byId("token").value = "";
   byId("follow-up-text").value = "";
   byId("retaliation").checked = false;
+  byId("protection").checked = false;
   show(byId("follow-up-done"), false);
+  show(byId("status-measures-block"), false);
+  show(byId("status-protection"), false);
   show(byId("status-view"), false);
 }
 

@@ -5,11 +5,13 @@ import {
   attachmentKey,
   digest,
   envelopeContext,
+  escrowTag,
   lookupVerifier,
   newReportKeys,
   newToken,
   newUuid,
   reportContext,
+  rewrapForReferral,
   sealChunks,
   sealReport,
   streamDigest,
@@ -17,7 +19,7 @@ import {
   toBase64,
   uuidBytes,
 } from "../protocol/index.mjs";
-import { factsFromMetadata, route } from "../protocol/routing.mjs";
+import { escalationTargets, factsFromMetadata, route } from "../protocol/routing.mjs";
 import { ApiError, UnavailableError } from "./api.mjs";
 import { postSolved, solvePuzzleFor } from "./puzzles.mjs";
 
@@ -42,6 +44,20 @@ export function routingOf(draft) {
 // Who receives `draft` under the verified policy and directory (throws the routing errors).
 export function decide(trust, draft, now = new Date()) {
   return route(factsFromMetadata(routingOf(draft), now), trust.policy, trust.routing, draft.reporterChoices ?? []);
+}
+
+// The report's keys wrapped, as for a referral, to every body an escalation would reach
+// first (docs/PROTOCOL.md §3.7), the identity key only to those routing allows it; with the
+// reporter's escrow tag over their key ids (kiosk_client.SedaClient.escrow does the same).
+async function escrowFor(trust, decision, envelope, keys, threadKey) {
+  const facts = factsFromMetadata(envelope.routing, new Date());
+  const escrow = [];
+  for (const target of escalationTargets(decision.recipients, facts, trust.routing)) {
+    escrow.push({ body: target.body, wrap: await rewrapForReferral(envelope, keys, trust.publicKey(target.body), target.identity) });
+  }
+  if (escrow.length === 0) return { escrow, escrow_tag: null };
+  const tag = await escrowTag(threadKey, await envelopeContext(envelope), escrow.map((item) => item.wrap.key_id));
+  return { escrow, escrow_tag: toBase64(tag) };
 }
 
 // The directory changed under the reporter and the new one routes the report to other
@@ -153,6 +169,7 @@ async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
     attachments: refs.map((ref) => ref.attachment_id),
     puzzle,
     thread_tag: toBase64(await threadTag(secrets.threadKey, await envelopeContext(envelope))),
+    ...(await escrowFor(trust, decision, envelope, keys, secrets.threadKey)),
   };
   return { body, decision };
 }

@@ -2,6 +2,8 @@
 // Python: the token is stretched in the worker; only the lookup secret is sent; replies are
 // opened and authenticated here; follow-ups go only to bodies the reporter's tag vouches for.
 import {
+  checkEscrowTag,
+  checkReferralTag,
   checkThreadTag,
   fromBase64,
   keyId,
@@ -57,10 +59,33 @@ export async function openReplies(view, secrets) {
   return opened;
 }
 
+// Listed bodies whose referral tag (made with the thread key) names their directory key.
+async function referred(view, secrets, keyIds) {
+  const bodies = new Set();
+  for (const item of view.recipients ?? []) {
+    const keyId = keyIds.get(item.body);
+    if (item.referral_tag && keyId && (await checkReferralTag(secrets.threadKey, view.header, keyId, fromBase64(item.referral_tag)))) {
+      bodies.add(item.body);
+    }
+  }
+  return bodies;
+}
+
+// Bodies whose directory keys the reporter's own escrow tag covers (an escalation may add them).
+async function escrowed(view, secrets, keyIds) {
+  const ids = view.escrow_key_ids ?? [];
+  if (!view.escrow_tag || !(await checkEscrowTag(secrets.threadKey, view.header, ids, fromBase64(view.escrow_tag)))) {
+    return new Set();
+  }
+  const covered = new Set(ids);
+  return new Set([...keyIds].filter(([, keyId]) => covered.has(keyId)).map(([body]) => body));
+}
+
 // The bodies a follow-up may be sealed to, checked with the thread key, never taken on the
-// server's word (docs/PROTOCOL.md §3.6): the report's initial recipients (whose key ids the
-// reporter's own tag covers) and the bodies routing adds for retaliation. TrustError if the
-// server's account does not hold up.
+// server's word (docs/PROTOCOL.md §3.6-3.7): the report's initial recipients (whose key ids the
+// reporter's own tag covers), the bodies routing adds for retaliation, bodies listed with a
+// valid referral tag for their key, and bodies whose keys the reporter's escrow tag covers.
+// TrustError if the server's account does not hold up.
 export async function followUpBodies(view, secrets, trust, { retaliation }) {
   const header = view.header;
   const ownKeyId = toBase64(await keyId(secrets.reporterPublicKey));
@@ -71,22 +96,25 @@ export async function followUpBodies(view, secrets, trust, { retaliation }) {
     header.reporter_key_id === ownKeyId &&
     (await checkThreadTag(secrets.threadKey, header, fromBase64(view.thread_tag)));
   if (!tagged) throw new TrustError("the server's account of this report does not match the reporter's tag");
+  const keyIds = new Map(trust.directory.bodies.map((entry) => [entry.body, entry.key_id]));
   const sealedTo = new Set(header.recipient_key_ids);
-  const initial = new Set(trust.directory.bodies.filter((e) => sealedTo.has(e.key_id)).map((e) => e.body));
-  const allowed = new Set(initial);
+  const initial = new Set([...keyIds].filter(([, id]) => sealedTo.has(id)).map(([body]) => body));
+  const vouched = new Set([...initial, ...(await referred(view, secrets, keyIds)), ...(await escrowed(view, secrets, keyIds))]);
+  const forRetaliation = new Set();
   if (retaliation || view.retaliation) {
     const facts = factsFromMetadata(header.routing, new Date(view.received_hour), { retaliation: true });
-    for (const recipient of route(facts, trust.policy, trust.routing).recipients) allowed.add(recipient.body);
+    for (const recipient of route(facts, trust.policy, trust.routing).recipients) forRetaliation.add(recipient.body);
   }
   const listed = new Set((view.recipients ?? []).map((item) => item.body));
-  if (![...listed].every((body) => allowed.has(body))) {
+  if (![...listed].every((body) => vouched.has(body) || forRetaliation.has(body))) {
     throw new TrustError("the server lists a recipient this device cannot verify");
   }
   if (![...initial].every((body) => listed.has(body))) {
     throw new TrustError("the server leaves out a body the report was sealed to");
   }
+  // A new retaliation report goes at once to the bodies the server adds for it too.
   const bodies = new Set(listed);
-  if (retaliation && !view.retaliation) for (const body of allowed) if (!initial.has(body)) bodies.add(body);
+  if (retaliation && !view.retaliation) for (const body of forRetaliation) bodies.add(body);
   return [...bodies].sort();
 }
 
@@ -101,7 +129,10 @@ export class FollowUpUnknownError extends Error {
   }
 }
 
-async function sealFollowUp(api, worker, trust, secrets, { text, retaliation }, onProgress) {
+// The sealed fields of a follow-up: what the reporter asks for, as kiosk_client does.
+const followUpFields = (flags) => Object.fromEntries(Object.entries(flags).filter(([, on]) => on).map(([name]) => [name, "yes"]));
+
+async function sealFollowUp(api, worker, trust, secrets, { text, retaliation, protection }, onProgress) {
   const view = await statusView(api, worker, secrets, onProgress);
   const bodies = await followUpBodies(view, secrets, trust, { retaliation });
   onProgress({ step: "follow_up" });
@@ -109,15 +140,16 @@ async function sealFollowUp(api, worker, trust, secrets, { text, retaliation }, 
     kind: "follow-up",
     reportId: view.report_id,
     messageId: newUuid(),
-    body: { text, fields: retaliation ? { retaliation: "yes" } : {} },
+    body: { text, fields: followUpFields({ retaliation, protection }) },
     recipients: bodies.map((body) => trust.publicKey(body)),
     threadKey: secrets.threadKey,
   });
 }
 
-// Seal a follow-up to the verified bodies and send it; returns {receipt, trust}. `sealed` is
-// a message whose earlier sending had no answer (FollowUpUnknownError): it is sent as it is.
-// A stale directory is fetched again with `reload(serial)` and the message sealed anew once.
+// Seal a follow-up to the verified bodies and send it; returns {receipt, trust}. With
+// `protection` the reporter asks for protection. `sealed` is a message whose earlier sending
+// had no answer (FollowUpUnknownError): it is sent as it is. A stale directory is fetched
+// again with `reload(serial)` and the message sealed anew once.
 export async function sendFollowUp({
   api,
   worker,
@@ -126,16 +158,17 @@ export async function sendFollowUp({
   secrets,
   text,
   retaliation,
+  protection = false,
   sealed = null,
   onProgress = () => {},
 }) {
   let current = trust;
   let message = sealed;
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    message ??= await sealFollowUp(api, worker, current, secrets, { text, retaliation }, onProgress);
+    message ??= await sealFollowUp(api, worker, current, secrets, { text, retaliation, protection }, onProgress);
     const { verifier, body } = await lookupBody(api, worker, secrets, onProgress);
     onProgress({ step: "sending" });
-    const request = { ...body, message, directory_serial: current.serial, retaliation };
+    const request = { ...body, message, directory_serial: current.serial, retaliation, protection };
     try {
       return { receipt: await postSolved(api, worker, "/api/v1/follow-ups", request, "lookup", verifier), trust: current };
     } catch (error) {

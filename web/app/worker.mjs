@@ -1,6 +1,7 @@
-// The page's worker: Argon2id (64 MiB, about a second on a phone) and client puzzles run
+// The pages' worker: Argon2id (64 MiB, about a second on a phone; an officer's passphrase too)
+// and client puzzles run
 // here, off the page's thread, so the page stays responsive and can show progress.
-import { deriveFromToken } from "../protocol/derive.mjs";
+import { deriveFromPassphrase, deriveFromToken } from "../protocol/derive.mjs";
 import { solvePuzzle } from "../protocol/puzzle.mjs";
 
 self.onmessage = async ({ data }) => {
@@ -8,6 +9,8 @@ self.onmessage = async ({ data }) => {
   try {
     if (op === "derive") {
       postMessage({ id, result: await deriveFromToken(data.token, data.params) });
+    } else if (op === "passphrase") {
+      postMessage({ id, result: await deriveFromPassphrase(data.passphrase, data.salt) });
     } else if (op === "solve") {
       const onProgress = (tries) => postMessage({ id, progress: tries });
       postMessage({ id, result: await solvePuzzle(data.challenge, data.bits, data.purpose, data.subject, { onProgress }) });

@@ -3,6 +3,7 @@
 import { openChunks, streamDigest } from "./attachments.mjs";
 import {
   PROTOCOL_VERSION,
+  compareBytes,
   equalBytes,
   fields,
   fromBase64,
@@ -13,6 +14,7 @@ import {
 import { EnvelopeFormatError, OpenError, opaquely } from "./errors.mjs";
 import {
   KEY_BYTES,
+  KEY_ID_BYTES,
   SUITE_XWING_SHA256_AES256GCM,
   XWING_PUBLIC_BYTES,
   hkdf,
@@ -83,18 +85,63 @@ export async function headerContext(header) {
   );
 }
 
+// HMAC-SHA256(HKDF(threadKey, purpose, ctx), fields(ctx, ...parts)) (crypto.envelope._report_tag):
+// only holders of the thread key (the reporter, officers who opened the report) can make one.
+async function reportTag(threadKey, purpose, context, ...parts) {
+  return hmacSha256(await hkdf(threadKey, purpose, context), fields(context, ...parts));
+}
+
+// A key id given as bytes or as base64 text (as headers and directories carry them).
+function keyIdBytes(id) {
+  const bytes = typeof id === "string" ? fromBase64(id) : id;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== KEY_ID_BYTES) throw new EnvelopeFormatError("a key id is 16 bytes");
+  return bytes;
+}
+
+// Does `make(ctx)` of this header give `tag`? Never throws.
+async function checkTag(header, tag, make) {
+  try {
+    return equalBytes(await make(await headerContext(header)), tag);
+  } catch {
+    return false;
+  }
+}
+
 // The reporter's tag over a report's context, made with the thread key (§3.6).
 export async function threadTag(threadKey, context) {
-  return hmacSha256(await hkdf(threadKey, "seda/v1/report/thread-tag", context), fields(context));
+  return reportTag(threadKey, "seda/v1/report/thread-tag", context);
 }
 
 // Does `tag` prove the reporter sealed a report with exactly this header? Never throws.
 export async function checkThreadTag(threadKey, header, tag) {
-  try {
-    return equalBytes(await threadTag(threadKey, await headerContext(header)), tag);
-  } catch {
-    return false;
-  }
+  return checkTag(header, tag, (context) => threadTag(threadKey, context));
+}
+
+// The reporter's tag over the key ids of the report's escrowed escalation wraps (§3.7),
+// made at submission (crypto.escrow_tag): the ids (bytes or base64) are sorted and
+// de-duplicated, so order and repeats do not matter. EnvelopeFormatError for a bad key id.
+export async function escrowTag(threadKey, context, keyIds) {
+  const unique = new Map(keyIds.map(keyIdBytes).map((id) => [toBase64(id), id]));
+  const sorted = [...unique.values()].sort(compareBytes);
+  return reportTag(threadKey, "seda/v1/report/escrow-tag", context, fields(...sorted));
+}
+
+// Does `tag` prove the reporter escrowed wraps to exactly these key ids? Never throws.
+export async function checkEscrowTag(threadKey, header, keyIds, tag) {
+  return checkTag(header, tag, (context) => escrowTag(threadKey, context, keyIds));
+}
+
+// The referring officer's tag over the report's context and the referred body's key id
+// (bytes or base64), with the thread key from the opened payload (crypto.referral_tag, §3.6).
+// EnvelopeFormatError for a bad key id.
+export async function referralTag(threadKey, context, keyId) {
+  return reportTag(threadKey, "seda/v1/report/referral-tag", context, keyIdBytes(keyId));
+}
+
+// Does `tag` prove a holder of the thread key referred this report to the body of `keyId`?
+// Never throws.
+export async function checkReferralTag(threadKey, header, keyId, tag) {
+  return checkTag(header, tag, (context) => referralTag(threadKey, context, keyId));
 }
 
 export async function envelopeContext(envelope) {

@@ -606,3 +606,66 @@ export function route(facts, policy, directory, reporterChoices = []) {
   const recipients = [...chosen.values()].sort((a, b) => compareCodes(a.body, b.body));
   return { policy_version: policy.version, urgent, recipients };
 }
+
+// One step up the chain (routing.decide._up): the national office of the same type, else the
+// type it escalates to (at province level from an institution, when that type has one there).
+// Null at the top.
+function up(typeCode, level) {
+  const kind = BODY_TYPES.get(typeCode);
+  if (level === "province" && kind.levels.includes("national")) return { body_type: kind.code, scope: "national" };
+  if (kind.escalates_to === null) return null;
+  const parent = BODY_TYPES.get(kind.escalates_to);
+  if (level === "institution" && parent.levels.includes("province")) return { body_type: parent.code, scope: "province" };
+  return { body_type: parent.code, scope: parent.levels.includes("national") ? "national" : parent.levels[0] };
+}
+
+/**
+ * The next body up from a recipient that missed a deadline, exactly as routing.decide.escalate:
+ * {body, via: "policy", reason: "escalation_from:<overdueBody>", identity: true}, or null at the
+ * top. Climbs the chain (docs/ROUTING.md §6), skipping levels the directory lacks and bodies
+ * that are inactive, concerned by the report, or already recipients.
+ *
+ * `recipients` are [{body, ...}] as route() returns them. Throws RoutingRuleError (rule
+ * "escalation") when `overdueBody` is not a recipient; UnknownBodyError for a body,
+ * institution or category not in the directory or the taxonomy.
+ */
+export function escalate(recipients, facts, directory, overdueBody) {
+  const view = new View(facts, directory);
+  const present = new Set(recipients.map((recipient) => recipient.body));
+  if (!present.has(overdueBody)) {
+    throw new RoutingRuleError("escalation", "only a body that holds the report can miss its deadline");
+  }
+  const overdue = bodyIn(directory, overdueBody);
+  let step = { body_type: view.seen(overdue).type.code, scope: overdue.level };
+  for (let i = 0; i < 20; i += 1) {
+    step = up(step.body_type, step.scope);
+    if (step === null) return null;
+    for (const ref of view.resolve(step)) {
+      if (!present.has(ref.code) && independentUnconflicted(view.seen(ref), facts.concerns)) {
+        return { body: ref.code, via: "policy", reason: `escalation_from:${overdueBody}`, identity: true };
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Every body the first escalation from one of `recipients` would reach, exactly as
+ * routing.decide.escalation_targets: the distinct bodies escalate() names (never a recipient
+ * already), sorted by code, each with the reason "escalation_from:<code>" of the first
+ * recipient, by code, that escalates to it, and `identity` as route() decides it. The page
+ * escrows a wrap to each at submission (docs/PROTOCOL.md §3.7); the server checks it escrowed
+ * to exactly these. Throws as escalate() does.
+ */
+export function escalationTargets(recipients, facts, directory) {
+  const view = new View(facts, directory);
+  const targets = new Map();
+  const holders = [...recipients].sort((a, b) => compareCodes(a.body, b.body));
+  for (const holder of holders) {
+    const next = escalate(recipients, facts, directory, holder.body);
+    if (next !== null && !targets.has(next.body)) {
+      targets.set(next.body, { ...next, identity: !view.conflicted(bodyIn(directory, next.body)) });
+    }
+  }
+  return [...targets.values()].sort((a, b) => compareCodes(a.body, b.body));
+}

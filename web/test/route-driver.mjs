@@ -3,14 +3,22 @@
 //
 //   node web/test/route-driver.mjs --stdin < batches.json > outcomes.json
 //
-// Input:  {"batches": [{"policy_toml": "...", "directory": {...}, "cases": [{"routing": {...},
-//          "retaliation": false, "reporter_choices": []}, ...]}, ...]}
+// Input:  {"batches": [{"policy_toml": "...", "directory": {...}, "escalation": true, "cases":
+//          [{"routing": {...}, "retaliation": false, "reporter_choices": []}, ...]}, ...]}
 // Output: {"batches": [[outcome, ...], ...]}, each outcome as `outcome` below makes it, the same
-//          shape as tests/vectors/generate_routing.py's `outcome`.
+//          shape as tests/vectors/generate_routing.py's `outcome` (with `escalation`, each
+//          decision also lists its escalation targets).
 //
 // `node --test test/` loads every .mjs under test/, this one included: without --stdin it only
 // exports `outcome` (web/test/routing.test.mjs uses it) and reads nothing.
-import { parsePolicyToml, route, factsFromMetadata, RoutingRuleError, UnknownBodyError } from "../protocol/routing.mjs";
+import {
+  RoutingRuleError,
+  UnknownBodyError,
+  escalationTargets,
+  factsFromMetadata,
+  parsePolicyToml,
+  route,
+} from "../protocol/routing.mjs";
 
 // Deadlines are not compared, so any instant will do.
 export const RECEIVED_AT = new Date("2026-11-23T09:30:00Z");
@@ -24,13 +32,19 @@ function errorName(error) {
   throw error;
 }
 
-// The decision for one case, or the error it raised: {error, rule}.
-export function outcome(policy, directory, { routing, retaliation, reporter_choices: choices }) {
+// The error a call raised, as Python's vectors write it: {error, rule}.
+export const errorOf = (error) => ({ error: errorName(error), rule: error.rule ?? null });
+
+// The decision for one case, or the error it raised; with `escalation`, the decision also
+// lists its escalation targets.
+export function outcome(policy, directory, { routing, retaliation, reporter_choices: choices }, { escalation = false } = {}) {
   try {
     const facts = factsFromMetadata(routing, RECEIVED_AT, { retaliation });
-    return route(facts, policy, directory, choices);
+    const decision = route(facts, policy, directory, choices);
+    if (!escalation) return decision;
+    return { ...decision, escalation_targets: escalationTargets(decision.recipients, facts, directory) };
   } catch (error) {
-    return { error: errorName(error), rule: error.rule ?? null };
+    return errorOf(error);
   }
 }
 
@@ -45,7 +59,7 @@ async function main() {
   const out = [];
   for (const batch of batches) {
     const policy = await parsePolicyToml(new TextEncoder().encode(batch.policy_toml));
-    out.push(batch.cases.map((c) => outcome(policy, batch.directory, c)));
+    out.push(batch.cases.map((c) => outcome(policy, batch.directory, c, { escalation: batch.escalation === true })));
   }
   process.stdout.write(JSON.stringify({ batches: out }));
 }

@@ -12,6 +12,8 @@ import {
   RoutingRuleError,
   UnknownBodyError,
   directoryFromSigned,
+  escalate,
+  escalationTargets,
   factsFromMetadata,
   isUrgent,
   loadSignedPolicy,
@@ -20,7 +22,7 @@ import {
   routingTables,
   satisfiesRules,
 } from "../protocol/routing.mjs";
-import { RECEIVED_AT, outcome } from "./route-driver.mjs";
+import { RECEIVED_AT, errorOf, outcome } from "./route-driver.mjs";
 
 const vectors = JSON.parse(await readFile(new URL("../../tests/vectors/routing-v1.json", import.meta.url), "utf8"));
 const encode = (text) => new TextEncoder().encode(text);
@@ -88,6 +90,42 @@ test("every vector decision is Python's", () => {
     const got = outcome(policies[c.policy], vectors.directories[c.directory], c);
     assert.deepEqual(got, c.expected, `case ${index} (${c.policy}/${c.directory}) ${c.note ?? ""}`);
   });
+});
+
+test("every vector case's escalation targets are Python's", () => {
+  assert.ok(vectors.escalation_targets.length > 50);
+  assert.ok(vectors.escalation_targets.some((entry) => entry.escalation_targets.length > 1));
+  for (const entry of vectors.escalation_targets) {
+    const c = vectors.cases[entry.case];
+    const got = outcome(policies[c.policy], vectors.directories[c.directory], c, { escalation: true });
+    assert.deepEqual(got.escalation_targets, entry.escalation_targets, `case ${entry.case}`);
+  }
+});
+
+test("every vector escalation step is Python's", () => {
+  assert.ok(vectors.escalations.length >= 10);
+  for (const step of vectors.escalations) {
+    const facts = factsFromMetadata(step.routing, RECEIVED_AT);
+    const recipients = step.recipients.map((body) => ({ body, via: "policy", reason: "provincial_directorate" }));
+    let got;
+    try {
+      got = escalate(recipients, facts, vectors.directories[step.directory], step.overdue);
+    } catch (error) {
+      got = errorOf(error);
+    }
+    assert.deepEqual(got, step.expected, step.note);
+  }
+});
+
+test("escalation targets are never recipients, and sorted by code", () => {
+  const facts = healthReport({ concerns: "conditions" });
+  const { recipients } = route(facts, defaultPolicy, full);
+  const targets = escalationTargets(recipients, facts, full);
+  const held = new Set(recipients.map((r) => r.body));
+  assert.ok(targets.length > 0);
+  assert.ok(targets.every((t) => !held.has(t.body) && t.reason.startsWith("escalation_from:")));
+  assert.deepEqual(targets.map((t) => t.body), targets.map((t) => t.body).sort());
+  assert.deepEqual(escalationTargets([], facts, full), []);
 });
 
 test("policies Python refuses are refused, naming the same rule", async () => {

@@ -266,6 +266,32 @@ export function vectorChecks(v, p) {
     assert(!(await p.checkThreadTag(key, t.altered_header, p.fromHex(t.tag))), "altered header refused");
     assert(!(await p.checkThreadTag(p.newSeed(), t.header, p.fromHex(t.tag))), "other key refused");
   };
+  checks["escrow and referral tags over the report's context"] = async () => {
+    const r = v.report_tags;
+    const [key, context] = [b(r.thread_key), b(r.context)];
+    const escrowed = r.escrow_key_ids.map(b);
+    const referred = b(r.referral_key_id);
+    assert(hex(await p.escrowTag(key, context, escrowed)) === r.escrow_tag, "escrow tag");
+    assert(hex(await p.escrowTag(key, context, escrowed.map(p.toBase64).reverse())) === r.escrow_tag, "ids as base64, any order");
+    assert(hex(await p.escrowTag(key, context, [])) === r.escrow_tag_of_none, "escrow tag of no wraps");
+    assert(hex(await p.referralTag(key, context, referred)) === r.referral_tag, "referral tag");
+    assert(hex(await p.referralTag(key, context, p.toBase64(referred))) === r.referral_tag, "referral id as base64");
+    const header = v.thread_tag.header;
+    const altered = v.thread_tag.altered_header;
+    const [escrow, referral] = [b(r.escrow_tag), b(r.referral_tag)];
+    assert(await p.checkEscrowTag(key, header, escrowed, escrow), "escrow tag checks");
+    assert(!(await p.checkEscrowTag(key, altered, escrowed, escrow)), "altered header refused");
+    assert(!(await p.checkEscrowTag(key, header, escrowed.slice(0, 1), escrow)), "an id left out refused");
+    assert(!(await p.checkEscrowTag(key, header, [...escrowed, new Uint8Array(16)], escrow)), "an id added refused");
+    assert(!(await p.checkEscrowTag(p.newSeed(), header, escrowed, escrow)), "other key refused");
+    assert(!(await p.checkEscrowTag(key, header, [new Uint8Array(5)], escrow)), "a malformed id refused");
+    assert(await p.checkReferralTag(key, header, referred, referral), "referral tag checks");
+    assert(!(await p.checkReferralTag(key, altered, referred, referral)), "altered header refused");
+    assert(!(await p.checkReferralTag(key, header, escrowed[0], referral)), "another body refused");
+    assert(!(await p.checkReferralTag(key, header, referred, escrow)), "another purpose refused");
+    await refuses(p, p.referralTag(key, context, new Uint8Array(17)), p.EnvelopeFormatError);
+    await refuses(p, p.escrowTag(key, context, [new Uint8Array(15)]), p.EnvelopeFormatError);
+  };
   checks["puzzle solution verifies and a fixed prefix finds the same nonce"] = async () => {
     const z = v.puzzle;
     const [challenge, subject] = [p.fromHex(z.challenge), p.fromHex(z.subject)];

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("report_id", sa.Uuid(), nullable=False),
         sa.Column("body_id", sa.Integer(), nullable=False),
         sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+        sa.Column("key_id", sa.LargeBinary(length=16), nullable=True),
         sa.Column("released_hour", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "EXTRACT(MINUTE FROM released_hour AT TIME ZONE 'UTC') = 30 AND EXTRACT(SECOND FROM released_hour) = 0",
@@ -252,7 +253,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("overdue", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("escalated", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column("referral_tag", sa.LargeBinary(length=32), nullable=True))
-        batch_op.create_index("ix_report_recipients_inbox", ["body_id", "state", "added_hour"], unique=False)
+        batch_op.add_column(sa.Column("key_id", sa.LargeBinary(length=16), nullable=True))
+        batch_op.add_column(sa.Column("acknowledge_by", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("feedback_by", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(
+            "ix_report_recipients_inbox", ["body_id", "added_hour", "report_id"], unique=False
+        )
         _hour_checks(batch_op, "report_recipients", "acknowledged_hour")
         batch_op.create_foreign_key(
             batch_op.f("fk_report_recipients_assigned_officer_id_officers"),
@@ -283,6 +289,9 @@ def downgrade() -> None:
         )
         batch_op.drop_index("ix_report_recipients_inbox")
         _drop_hour_checks(batch_op, "report_recipients", "acknowledged_hour")
+        batch_op.drop_column("feedback_by")
+        batch_op.drop_column("acknowledge_by")
+        batch_op.drop_column("key_id")
         batch_op.drop_column("referral_tag")
         batch_op.drop_column("escalated")
         batch_op.drop_column("overdue")

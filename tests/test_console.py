@@ -1,0 +1,157 @@
+"""The review console's API with an officer's device simulated in Python (docs/CONSOLE.md):
+enrolment, sign-in, the inbox, opening, acting on and referring a case; what the reporter
+then sees; lock-out, anti-forgery, and the retaliation watch."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+import crypto
+from kiosk_client.client import SedaClient, Submitted
+from server.app import create_app
+from server.db.models import OfficerRole
+from server.demo.keys import DemoKeys
+from server.settings import Settings
+from tests.console_support import Clock, Device, grant_demo_key, make_account
+from tests.intake_support import draft, seeded_sqlite
+
+DG = "provincial_dg_prisons--tehran"
+GIO = "general_inspection_organization--national"
+
+
+@dataclass
+class World:
+    url: str
+    keys: DemoKeys
+    clock: Clock
+    http: TestClient[Litestar]
+    reporter: SedaClient
+
+    def officer(self, username: str, body: str, role: OfficerRole = OfficerRole.OFFICER) -> Device:
+        device = Device(self.http, self.clock, username)
+        device.enrol(make_account(self.url, username, role, body))
+        grant_demo_key(self.url, self.keys, username)
+        assert device.sign_in().status_code == 201
+        return device
+
+
+@pytest.fixture
+def world(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    url, keys = seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    clock = Clock()
+    app = create_app(Settings(database_url=url, puzzle_bits=0, deadline_job_seconds=0), clock=clock)
+    with TestClient(app, base_url="https://seda.test") as http:
+        yield World(
+            url, keys, clock, http, SedaClient(http, keys.root_public, sleep=lambda _: None, clock=clock)
+        )
+
+
+def _submit(world: World, text: str = "متن گزارش آزمایشی", **fields: str) -> Submitted:
+    return world.reporter.submit(draft(text, **fields))
+
+
+def test_an_officer_enrols_signs_in_reads_acts_replies_and_refers_and_the_reporter_sees_it(
+    world: World,
+) -> None:
+    submitted = _submit(world, "زندانی بیمار دارو نمی‌گیرد")
+    report_id = submitted.receipt.report_id
+    dg = world.officer("dg.tehran", DG, OfficerRole.BODY_ADMIN)
+
+    inbox = dg.get("/console/api/inbox").json()
+    assert [item["report_id"] for item in inbox["items"]] == [report_id]
+    assert inbox["items"][0]["state"] == "received"
+    case, envelope, opened = dg.open_case(report_id)
+    assert opened.payload.text == "زندانی بیمار دارو نمی‌گیرد"
+    assert case["body"] == DG
+
+    assert dg.post(f"/console/api/reports/{report_id}/acknowledge").status_code == 204
+    assert dg.post(f"/console/api/reports/{report_id}/triage", {"triage": "acted_upon"}).status_code == 204
+    reply = dg.seal("reply", envelope, opened, "پرونده در دست بررسی است.")
+    answer = dg.post(
+        f"/console/api/reports/{report_id}/replies", {"message": reply, "status": "under_review"}
+    )
+    assert answer.status_code == 204, answer.text
+    note = dg.seal("note", envelope, opened, "یادداشت داخلی")
+    assert dg.post(f"/console/api/reports/{report_id}/notes", {"message": note}).status_code == 204
+
+    gio_public = world.reporter.documents().public_key(GIO)
+    wrap = crypto.rewrap_for_referral(envelope, opened.keys, gio_public, include_identity=False)
+    referral = {"to_body": GIO, "wrap": {"key_id": _s(wrap.key_id), "wrapped": _s(wrap.wrapped)}}
+    answer = dg.post(f"/console/api/reports/{report_id}/referrals", referral)
+    assert answer.status_code == 204, answer.text
+
+    gio = world.officer("gio", GIO)
+    (item,) = gio.get("/console/api/inbox").json()["items"]
+    assert (item["report_id"], item["via"]) == (report_id, "referral")
+    _, _, referred = gio.open_case(report_id)
+    assert referred.payload.text == "زندانی بیمار دارو نمی‌گیرد"
+    notes = [
+        m for m in gio.get(f"/console/api/reports/{report_id}").json()["messages"] if m["kind"] == "note"
+    ]
+    assert notes == []  # another body's internal notes are not shown to it
+
+    status = world.reporter.status(submitted.token)
+    assert [r.text for r in status.replies] == ["پرونده در دست بررسی است."]
+    assert status.view.status == "under_review"
+    assert {(r.body, r.via) for r in status.view.recipients} >= {(DG, "policy"), (GIO, "referral")}
+
+
+def test_five_wrong_sign_ins_lock_the_account_and_every_failure_is_audited(world: World) -> None:
+    device = Device(world.http, world.clock, "locked.out")
+    device.enrol(make_account(world.url, "locked.out", OfficerRole.OFFICER, DG))
+    for _ in range(5):
+        assert device.sign_in(passphrase="not the passphrase at all").status_code == 401
+    locked = device.sign_in()
+    assert locked.status_code == 429
+    assert int(locked.headers["retry-after"]) >= 1
+    world.clock.tick(61)
+    assert device.sign_in().status_code == 201  # a minute later, the right passphrase works
+
+
+def test_a_code_is_accepted_once_and_unknown_accounts_get_a_stable_salt(world: World) -> None:
+    device = Device(world.http, world.clock, "once")
+    device.enrol(make_account(world.url, "once", OfficerRole.OFFICER, DG))
+    code = device.code()
+    assert device.sign_in(totp=code).status_code == 201
+    assert device.sign_in(totp=code).status_code == 401  # the same step again
+    first = world.http.post("/console/api/salt", json={"username": "nobody.here"}).json()
+    again = world.http.post("/console/api/salt", json={"username": "nobody.here"}).json()
+    assert first == again
+    assert len(base64.b64decode(first["salt"])) == 16
+
+
+def test_changes_need_the_anti_forgery_token_and_a_refusal_is_audited(world: World) -> None:
+    report_id = _submit(world).receipt.report_id
+    dg = world.officer("dg.officer", DG)
+    forged = dg.post(f"/console/api/reports/{report_id}/acknowledge", None, **{"x-csrf-token": "forged"})
+    assert forged.status_code == 403
+    other_origin = dg.post(f"/console/api/reports/{report_id}/acknowledge", origin="https://evil.example")
+    assert other_origin.status_code == 403
+    assert dg.post(f"/console/api/reports/{report_id}/acknowledge").status_code == 204
+
+
+def test_closing_during_the_retaliation_watch_needs_a_second_officer(world: World) -> None:
+    report_id = _submit(world, concerns="staff_member").receipt.report_id
+    first = world.officer("first", DG)
+    second = world.officer("second", DG)
+    _, envelope, opened = first.open_case(report_id)
+    message = first.seal("reply", envelope, opened, "بسته شد.")
+    asked = first.post(
+        f"/console/api/reports/{report_id}/close", {"outcome": "substantiated", "message": message}
+    )
+    assert asked.status_code == 202, asked.text
+    assert first.post(f"/console/api/reports/{report_id}/close/approve").status_code == 403  # not oneself
+    assert second.post(f"/console/api/reports/{report_id}/close/approve").status_code == 204
+    case = second.get(f"/console/api/reports/{report_id}").json()
+    assert (case["state"], case["outcome"]) == ("closed", "substantiated")
+
+
+def _s(data: bytes) -> str:
+    return base64.b64encode(data).decode()

@@ -155,3 +155,80 @@ def test_closing_during_the_retaliation_watch_needs_a_second_officer(world: Worl
 
 def _s(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def test_a_body_administrator_adds_an_officer_and_grants_the_key_after_comparing_fingerprints(
+    world: World,
+) -> None:
+    report_id = _submit(world).receipt.report_id
+    admin = world.officer("dg.admin", DG, OfficerRole.BODY_ADMIN)
+    created = admin.post(
+        "/console/api/body/officers/new",
+        {"username": "new.officer", "display_name": "تازه", "role": "officer"},
+    )
+    assert created.status_code == 201, created.text
+    newcomer = Device(world.http, world.clock, "new.officer")
+    fingerprint = newcomer.enrol(created.json()["enrolment_code"])  # read out in person
+    listed = {o["username"]: o for o in admin.get("/console/api/body/officers").json()}
+    assert listed["new.officer"]["enrolled"]
+    assert not listed["new.officer"]["has_grant"]
+    public = base64.b64decode(listed["new.officer"]["public_key"])
+    (body_seed,) = admin.body_seeds.values()
+    with pytest.raises(crypto.UnverifiedKeyError):  # a key the server swapped in is not granted
+        crypto.grant_body_key(body_seed, crypto.public_key_of(crypto.new_seed()).public_key, fingerprint)
+    grant = crypto.grant_body_key(body_seed, public, fingerprint)
+    body_key_id = crypto.public_key_of(body_seed).key_id
+    answer = admin.post(
+        f"/console/api/body/officers/{listed['new.officer']['id']}/grant",
+        {"body_key_id": _s(body_key_id), "grant": _s(grant)},
+    )
+    assert answer.status_code == 204, answer.text
+    assert newcomer.sign_in().status_code == 201
+    _, _, opened = newcomer.open_case(report_id)
+    assert opened.payload.text == "متن گزارش آزمایشی"
+    assert (
+        admin.post(
+            f"/console/api/reports/{report_id}/assign", {"officer_id": listed["new.officer"]["id"]}
+        ).status_code
+        == 204
+    )
+    audit = [e["action"] for e in admin.get("/console/api/audit").json()["items"]]
+    assert {"officer.created", "officer.enrolled", "officer.body_key_granted", "report.assigned"} <= set(
+        audit
+    )
+
+
+def test_a_protection_measure_and_a_rewrap_for_a_body_waiting_after_retaliation(world: World) -> None:
+    submitted = _submit(world, concerns="staff_member")
+    report_id = submitted.receipt.report_id
+    world.reporter.follow_up(submitted.token, "به سبب گزارشم تهدید شده‌ام", retaliation=True, protection=True)
+    dg = world.officer("dg.protect", DG)
+    case, envelope, opened = dg.open_case(report_id)
+    assert case["protection_requested"]
+    assert case["retaliation"]
+    waiting = [r["body"] for r in case["recipients"] if r["awaiting_key"]]
+    assert waiting, "retaliation added bodies that wait for the report's key"
+    reply = dg.seal("reply", envelope, opened, "از کارکنان مورد شکایت جدا شدید.")
+    answer = dg.post(f"/console/api/reports/{report_id}/replies", {"message": reply, "measure": "separation"})
+    assert answer.status_code == 204, answer.text
+    status = world.reporter.status(submitted.token)
+    assert [m.measure for m in status.view.measures] == ["separation"]
+
+    target = waiting[0]
+    wrap = crypto.rewrap_for_referral(
+        envelope, opened.keys, world.reporter.documents().public_key(target), False
+    )
+    assert opened.payload.thread_key is not None
+    tag = crypto.referral_tag(opened.payload.thread_key, envelope.context(), wrap.key_id)
+    answer = dg.post(
+        f"/console/api/reports/{report_id}/rewraps",
+        {
+            "to_body": target,
+            "wrap": {"key_id": _s(wrap.key_id), "wrapped": _s(wrap.wrapped)},
+            "referral_tag": _s(tag),
+        },
+    )
+    assert answer.status_code == 204, answer.text
+    outside = world.officer("outside.officer", target)
+    _, _, reopened = outside.open_case(report_id)
+    assert reopened.payload.text == "متن گزارش آزمایشی"

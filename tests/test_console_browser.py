@@ -135,6 +135,8 @@ def test_officers_enrol_sign_in_read_triage_reply_and_refer_a_web_report(
     other = Visit(browser, site, "fa")
     page = sign_in(other, "gio.officer", gio_secret)
     page.wait_for_selector(f"#inbox-list button[data-report='{report_id}']")
+    referred = catalogue("fa").gettext("console.js.via.referral")
+    assert referred in (page.text_content("#inbox-list li") or "")
     open_report(page, report_id)
     assert page.text_content("#case-text") == typed["text"]
     # The first body's replies were sealed before the referral, to the reporter and that body:
@@ -166,6 +168,16 @@ def first_officer_acts(site: Site, browser: Browser, report_id: str, text: str, 
     page.wait_for_selector(f"#inbox-list button[data-report='{report_id}']")
     officer.check_accessibility("console, inbox")
     screenshot(page, "fa-console-inbox")
+    texts = catalogue("fa").gettext
+    row = page.text_content("#inbox-list li") or ""
+    assert "زندان مرکزی تهران (نمونه)" in row  # the institution's name, not its code
+    assert texts("console.js.inbox.acknowledge_by").split("{")[0] in row
+    assert texts("console.js.inbox.feedback_by").split("{")[0] in row
+    assert texts("console.js.age.today") in row
+    page.select_option("#filter-category", "shop_prices")  # the report is about health
+    page.wait_for_selector(f"#inbox-list button[data-report='{report_id}']", state="detached")
+    page.select_option("#filter-category", "health")
+    page.wait_for_selector(f"#inbox-list button[data-report='{report_id}']")
     open_report(page, report_id)
     assert page.text_content("#case-text") == text  # decrypted on this page
     officer.check_accessibility("console, case")

@@ -144,6 +144,8 @@ def render(
         ],
         "root_key": root_public_key.hex() if root_public_key else "",
         "institutions": institutions,
+        # Institution codes to names for the console (its cases name institutions by code).
+        "institution_names": {o.value: o.label for group in institutions for o in group.options},
         "reporter_types": _labelled("reporter_type", WEB_REPORTER_TYPES, gettext),
         "relationships": _labelled("relationship", RELATIONSHIPS, gettext),
         "consent": _labelled("consent", CONSENT, gettext),

@@ -23,6 +23,16 @@ let kase = null;
 let cursor = null;
 const separator = i18n.language === "fa" ? "، " : ", ";
 const nameOf = (code) => (code ? bodyName(trust, code, i18n.language, code) : "");
+// The server renders the institutions' names; a code it does not name is shown as it is.
+const institutionNames = JSON.parse(byId("seda-institutions").textContent);
+const institutionName = (code) => institutionNames[code] ?? code;
+const DAY = 24 * 60 * 60 * 1000;
+
+// How long ago an hour-rounded moment was, in whole days.
+function age(iso) {
+  const days = Math.floor((Date.now() - new Date(iso).getTime()) / DAY);
+  return days < 1 ? t("console.js.age.today") : t("console.js.age", { days });
+}
 
 function done(sentence) {
   const box = byId("case-done");
@@ -86,6 +96,8 @@ function inboxQuery() {
   const query = new URLSearchParams();
   const state = byId("filter-state").value;
   if (state) query.set("state", state);
+  const category = byId("filter-category").value;
+  if (category) query.set("category", category);
   if (byId("filter-overdue").checked) query.set("overdue", "true");
   if (cursor) query.set("cursor", cursor);
   return query.toString();
@@ -95,10 +107,16 @@ function inboxItem(item) {
   const flags = [
     t(`status.${item.state}`),
     item.overdue && t("console.js.flag.overdue"),
+    item.escalated && t("console.js.flag.escalated"),
+    item.via !== "policy" && t(`console.js.via.${item.via}`),
     item.retaliation && t("console.js.flag.retaliation"),
     item.protection_requested && t("console.js.flag.protection"),
     item.awaiting_key && t("console.js.flag.awaiting_key"),
     item.urgency === "urgent" && t("console.js.flag.urgent"),
+  ].filter(Boolean);
+  const deadlines = [
+    item.acknowledge_by && item.state === "received" && t("console.js.inbox.acknowledge_by", { date: i18n.deadline(item.acknowledge_by) }),
+    item.feedback_by && item.state !== "closed" && t("console.js.inbox.feedback_by", { date: i18n.deadline(item.feedback_by) }),
   ].filter(Boolean);
   const open = el(
     "button",
@@ -110,8 +128,9 @@ function inboxItem(item) {
     "li",
     {},
     open,
-    el("span", { class: "reason", text: `${item.institution} · ${i18n.instant(item.added_hour)}` }),
-    el("span", { class: "reason", text: flags.join(separator) }),
+    el("span", { class: "reason", text: [institutionName(item.institution), i18n.instant(item.received_hour), age(item.received_hour)].join(separator) }),
+    el("span", { class: "reason", text: deadlines.join(separator) }),
+    el("span", { class: "flags", text: flags.join(separator) }),
   );
 }
 
@@ -163,7 +182,7 @@ function renderCase() {
   fact(facts, t("web.form.report_type"), t(`report_type.${routing.report_type}`));
   fact(facts, t("web.form.category"), t(`category.${routing.category}`));
   fact(facts, t("web.form.concerns"), t(`concern.${routing.concerns}`));
-  fact(facts, t("web.form.institution"), routing.institution);
+  fact(facts, t("web.form.institution"), institutionName(routing.institution));
   fact(facts, t("web.form.reporter_type"), t(`reporter_type.${routing.reporter_type}`));
   fact(facts, t("web.token.received"), i18n.instant(data.received_hour));
   fact(facts, t("web.token.acknowledge_by"), i18n.deadline(data.acknowledge_by));
@@ -197,7 +216,7 @@ function renderCase() {
   );
   byId("case-recipients").replaceChildren(
     ...data.recipients.map((r) =>
-      el("li", {}, el("span", { text: nameOf(r.body) }), el("span", { class: "reason", text: `${t(`via.${r.via}`)} · ${t(`status.${r.state}`)}${r.awaiting_key ? ` · ${t("console.js.flag.awaiting_key")}` : ""}` })),
+      el("li", {}, el("span", { text: nameOf(r.body) }), el("span", { class: "reason", text: `${t(`console.js.via.${r.via}`)} · ${t(`status.${r.state}`)}${r.awaiting_key ? ` · ${t("console.js.flag.awaiting_key")}` : ""}` })),
     ),
   );
   byId("case-history").replaceChildren(

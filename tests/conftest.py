@@ -116,7 +116,19 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         _postgres_outcomes[report.outcome] = _postgres_outcomes.get(report.outcome, 0) + 1
 
 
+# Figures tests report (matrix sizes, counts), printed at the end of the run (``figures``).
+_figures: list[str] = []
+
+
+@pytest.fixture
+def figures() -> list[str]:
+    """Append a line to show it in the run's summary, captured output or not."""
+    return _figures
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in _figures:
+        terminalreporter.write_line(line)
     outcomes = _postgres_outcomes
     terminalreporter.write_line(
         f"PostgreSQL-backed tests: {outcomes['passed']} ran and passed, "

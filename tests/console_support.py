@@ -3,6 +3,7 @@ accounts made in the database, and a clock the tests move (TOTP codes are one pe
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from sqlalchemy import select
 import crypto
 from server.console import accounts
 from server.db.lifecycle import Database
-from server.db.models import Body, Officer, OfficerRole
+from server.db.models import AuditEntry, Body, EscrowWrap, Officer, OfficerRole
 from server.demo.keys import DemoKeys
 from tests.intake_support import run_coroutine
 
@@ -241,3 +242,37 @@ def _key_id(public: bytes) -> bytes:
     from crypto.primitives import key_id
 
     return key_id(public)
+
+
+def audit_trail(url: str) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Every audit entry, oldest first: (actor, action, subject, details)."""
+
+    async def work() -> list[tuple[str, str, str, dict[str, Any]]]:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                entries = await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
+                return [(e.actor, e.action, e.subject, json.loads(e.details)) for e in entries]
+        finally:
+            await database.dispose()
+
+    return run_coroutine(work())
+
+
+def escrow_targets(url: str) -> list[tuple[str, bool]]:
+    """The bodies holding an escrowed wrap, and whether each still waits for its deadline."""
+
+    async def work() -> list[tuple[str, bool]]:
+        database = Database(url)
+        try:
+            async with database.sessions() as session:
+                rows = await session.execute(
+                    select(Body.code, EscrowWrap.released_hour.is_(None)).join(
+                        Body, Body.id == EscrowWrap.body_id
+                    )
+                )
+                return [(code, waiting) for code, waiting in rows.all()]
+        finally:
+            await database.dispose()
+
+    return run_coroutine(work())

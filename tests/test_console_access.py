@@ -17,12 +17,16 @@ from kiosk_client.client import Attachment, SedaClient
 from server.app import create_app
 from server.db.models import OfficerRole
 from server.settings import Settings
-from tests.console_support import Clock, Device, grant_demo_key, make_account
+from tests.console_support import Clock, Device, escrow_targets, grant_demo_key, make_account
 from tests.intake_support import draft, seeded_sqlite
 
 HOLDER = "provincial_dg_prisons--tehran"  # holds the report
 OTHER = "provincial_dg_prisons--fars"  # another province's directorate: does not
 REFUSED = {401, 403, 404}
+# A signed-in outsider is refused by the role and body checks, not by a broken session: were
+# their sessions refused (401), the matrix would pass without testing those checks at all.
+REFUSED_SIGNED_IN = {403, 404}
+SIGNED_OUT = {401}
 
 
 def _accounts(http: TestClient[Any], clock: Clock, url: str, keys: Any) -> dict[str, Device]:
@@ -79,6 +83,30 @@ def _requests(
     ]
 
 
+def _escrowed_and_removed(
+    http: TestClient[Any], clock: Clock, url: str, keys: Any, admin: Device
+) -> dict[str, tuple[Device | None, set[int]]]:
+    """Two more outsiders: an officer of a body holding only an escrowed wrap (before its
+    deadline), and an officer of the holding body its administrator removed."""
+    # A body the reporter's device escrowed a wrap for, before the deadline releases it.
+    waiting = sorted(code for code, unreleased in escrow_targets(url) if unreleased)
+    assert waiting, "the draft's report escrows a wrap for its escalation body"
+    escrowed = Device(http, clock, "escrow.officer")
+    escrowed.enrol(make_account(url, "escrow.officer", OfficerRole.OFFICER, waiting[0]))
+    grant_demo_key(url, keys, "escrow.officer")
+    assert escrowed.sign_in().status_code == 201
+
+    # The holding body's own officer, removed by its administrator: the session is dead.
+    leaver = Device(http, clock, "holder.leaver")
+    leaver.enrol(make_account(url, "holder.leaver", OfficerRole.OFFICER, HOLDER))
+    grant_demo_key(url, keys, "holder.leaver")
+    assert leaver.sign_in().status_code == 201
+    leaver_id = leaver.get("/console/api/me").json()["officer"]["id"]
+    removed = _send(admin, http, "DELETE", f"/console/api/body/officers/{leaver_id}", None)
+    assert removed.status_code == 204
+    return {"escrow_officer": (escrowed, REFUSED_SIGNED_IN), "removed_holder_officer": (leaver, SIGNED_OUT)}
+
+
 def _send(device: Device | None, http: TestClient[Any], method: str, path: str, body: Any) -> Any:
     headers = device._headers(**{"x-csrf-token": device.csrf}) if device else {}
     return (
@@ -89,7 +117,7 @@ def _send(device: Device | None, http: TestClient[Any], method: str, path: str, 
 
 
 def test_no_role_reaches_another_bodys_report_keys_notes_officers_or_audit(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, figures: list[str]
 ) -> None:
     url, keys = seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
     clock = Clock()
@@ -118,16 +146,20 @@ def test_no_role_reaches_another_bodys_report_keys_notes_officers_or_audit(
         requests = _requests(
             report_id, attachment_id, holder_officer_id, {**reply, "message_id": str(uuid.uuid4())}
         )
-        outsiders = {name: d for name, d in devices.items() if not name.startswith("holder")}
+        outsiders: dict[str, tuple[Device | None, set[int]]] = {
+            name: (d, REFUSED_SIGNED_IN) for name, d in devices.items() if not name.startswith("holder")
+        }
+        outsiders |= _escrowed_and_removed(http, clock, url, keys, devices["holder_admin"])
+        outsiders["signed_out"] = (None, SIGNED_OUT)
 
         tried = refused = 0
         leaks: list[str] = []
-        for name, device in [*outsiders.items(), ("signed out", None)]:
+        for name, (device, expected) in outsiders.items():
             for method, path, body in requests:
                 answer = _send(device, http, method, path, body)
                 tried += 1
-                refused += answer.status_code in REFUSED
-                if answer.status_code not in REFUSED:
+                refused += answer.status_code in expected
+                if answer.status_code not in expected:
                     leaks.append(f"{name} {method} {path}: {answer.status_code}")
                 if any(secret in answer.content for secret in secrets_of_the_case):
                     leaks.append(f"{name} {method} {path}: the answer carries the case")
@@ -139,7 +171,7 @@ def test_no_role_reaches_another_bodys_report_keys_notes_officers_or_audit(
                     s in answer.content for s in secrets_of_the_case
                 )
                 holder_named = f'"id":{holder_officer_id},'.encode() in answer.content.replace(b" ", b"")
-                if answer.status_code in REFUSED or (ok_empty and not holder_named):
+                if answer.status_code in expected or (ok_empty and not holder_named):
                     refused += 1
                 else:
                     leaks.append(f"{name} GET {path}: {answer.status_code} shows the holder's")
@@ -166,6 +198,10 @@ def test_no_role_reaches_another_bodys_report_keys_notes_officers_or_audit(
 
         # The holding body still can: the matrix refuses outsiders, not everyone.
         assert holder.get(f"/console/api/reports/{report_id}").status_code == 200
+        figures.append(
+            f"console access matrix: {len(outsiders)} outsiders x {len(requests) + 3} endpoints, "
+            f"{tried} pairs tried, {refused} refused, {len(leaks)} leaks"
+        )
         assert not leaks, leaks
         assert refused == tried
 

@@ -15,11 +15,11 @@ from kiosk_client.client import SedaClient
 from server.app import create_app
 from server.console.deadlines import run_deadlines
 from server.db.lifecycle import Database
-from server.db.models import Body, EscrowWrap, OfficerRole, ReportRecipient
+from server.db.models import Body, OfficerRole, ReportRecipient
 from server.demo.keys import DemoKeys
 from server.intake.trust import TrustStore
 from server.settings import Settings
-from tests.console_support import Clock, Device, grant_demo_key, make_account
+from tests.console_support import Clock, Device, escrow_targets, grant_demo_key, make_account
 from tests.intake_support import draft, run_coroutine
 
 
@@ -118,20 +118,7 @@ def test_escrow_is_kept_from_everyone_until_the_deadline(seeded_any: tuple[str, 
             draft("x", category="living_conditions", concerns="conditions")
         ).receipt.report_id
 
-        async def escrowed() -> list[tuple[str, bool]]:
-            database = Database(url)
-            try:
-                async with database.sessions() as session:
-                    rows = await session.execute(
-                        select(Body.code, EscrowWrap.released_hour.is_(None)).join(
-                            Body, Body.id == EscrowWrap.body_id
-                        )
-                    )
-                    return [tuple(r) for r in rows.all()]  # type: ignore[misc]
-            finally:
-                await database.dispose()
-
-        held = run_coroutine(escrowed())
+        held = escrow_targets(url)
         assert held
         assert all(waiting for _, waiting in held)
         targets = {code for code, _ in held}

@@ -7,7 +7,6 @@ authentication value. Every sign-in, failed or not, and every administrative act
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -27,12 +26,14 @@ from server.console.schemas import (
     TotpSetup,
 )
 from server.db.models import Body, BodyKeyGrant, Officer, OfficerRole, OfficerSession
-from server.errors import RateLimitedError, SedaError
+from server.errors import SedaError
+from server.intake.abuse import shared_secret
 
 ENROLMENT_DAYS = 7
 LOCK_AFTER_FAILURES = 5
 FIRST_LOCK_SECONDS = 60
 LONGEST_LOCK_SECONDS = 3600
+SALT_SECRET = "console-salt"  # noqa: S105 (the name of the row that holds it, not a secret)
 # Roles whose accounts belong to a body (the others work across bodies, or at the terminal).
 BODY_ROLES = frozenset({OfficerRole.OFFICER, OfficerRole.BODY_ADMIN})
 
@@ -70,6 +71,7 @@ async def create_officer(
     """A new account waiting for enrolment, and its one-time code (shown once; not committed)."""
     if (role in BODY_ROLES) != (body_id is not None):
         raise ForbiddenError
+    salt_secret = await shared_secret(session, SALT_SECRET)  # first: making it commits
     if await session.scalar(select(Officer.id).where(Officer.username == username)) is not None:
         raise AccountExistsError
     code = credentials.new_enrolment_code()
@@ -82,7 +84,9 @@ async def create_officer(
         created_at=now,
         enrolment_code_hash=credentials.enrolment_code_hash(code),
         enrolment_expires_at=now + timedelta(days=ENROLMENT_DAYS),
-        key_salt=secrets.token_bytes(16),
+        # The salt /salt shows for this username before the account existed: the answer does
+        # not change when an account is made or enrolled, so it tells nobody either happened.
+        key_salt=credentials.unknown_account_salt(salt_secret, username),
         failed_signins=0,
     )
     session.add(officer)
@@ -99,8 +103,9 @@ async def create_officer(
 
 
 async def _enrolling(session: AsyncSession, username: str, code: str, now: datetime) -> Officer:
-    """The account a valid, unexpired, unused code belongs to; ``UnauthorizedError`` else."""
-    officer = await session.scalar(select(Officer).where(Officer.username == username))
+    """The account a valid, unexpired, unused code belongs to; ``UnauthorizedError`` else.
+    Its row is locked (PostgreSQL) so that two enrolment steps never interleave."""
+    officer = await session.scalar(select(Officer).where(Officer.username == username).with_for_update())
     expected = officer.enrolment_code_hash if officer else None
     valid = (
         officer is not None
@@ -178,24 +183,49 @@ def _lock_seconds(failures: int) -> int:
     return min(LONGEST_LOCK_SECONDS, FIRST_LOCK_SECONDS << doublings)
 
 
-async def sign_in(
-    session: AsyncSession, username: str, auth_value: bytes, totp: str, *, now: datetime, lifetime: timedelta
-) -> tuple[Officer, str, str]:
-    """Check the authentication value and the code; a new session's cookie value and
-    anti-forgery token (not committed). Failures are counted and audited; five in a row lock
-    the account for a minute, doubling up to an hour (``RateLimitedError``)."""
+async def stored_hash(session: AsyncSession, username: str) -> str | None:
+    """The first step of a sign-in, in a read transaction: the hash to check the device's
+    value against (``None`` for an unknown, inactive or unenrolled account). The Argon2id
+    check runs after it, outside any write transaction, so that slow checks hold no lock."""
     officer = await session.scalar(select(Officer).where(Officer.username == username))
-    usable = officer is not None and officer.active and officer.enrolled_at is not None
+    if officer is None or not officer.active or officer.enrolled_at is None:
+        return None
+    return officer.password_hash
+
+
+async def sign_in(
+    session: AsyncSession,
+    username: str,
+    matched_hash: str | None,
+    totp: str,
+    *,
+    now: datetime,
+    lifetime: timedelta,
+) -> tuple[Officer, str, str]:
+    """The second step: ``matched_hash`` is the stored hash the device's value matched, or
+    ``None``. With the account's row locked (one sign-in at a time per account, so no
+    failure goes uncounted and no code is taken twice) the code is checked; a new session's
+    cookie value and anti-forgery token are returned (not committed).
+
+    Failures are counted and audited; five in a row lock the account for a minute, doubling
+    up to an hour. A locked account answers exactly as a wrong passphrase does (and after
+    the same Argon2id run), so the lock tells nobody that the account exists or that a guess
+    was right."""
+    officer = await session.scalar(select(Officer).where(Officer.username == username).with_for_update())
     if officer is not None and officer.locked_until is not None and now < officer.locked_until:
         await append_audit(
             session, at=now, actor="system", action="officer.sign_in_locked", subject=actor(officer)
         )
-        raise RateLimitedError(int((officer.locked_until - now).total_seconds()) + 1)
-    matches = await credentials.auth_value_matches(
-        officer.password_hash if usable and officer else None, auth_value
+        raise UnauthorizedError
+    usable = (
+        officer is not None
+        and officer.active
+        and officer.enrolled_at is not None
+        and matched_hash is not None
+        and officer.password_hash == matched_hash  # not changed since the check
     )
     step = None
-    if matches and officer is not None and officer.totp_secret is not None:
+    if usable and officer is not None and officer.totp_secret is not None:
         step = credentials.accepted_totp_step(officer.totp_secret, totp, officer.totp_last_step, now)
     if officer is None or step is None:
         if officer is not None:
@@ -300,8 +330,8 @@ async def store_grant(
     now: datetime,
 ) -> None:
     """Keep a grant made on an administrator's device (or the demo's), replacing an older one."""
-    if target.body_id is None or target.key_id is None:
-        raise ForbiddenError
+    if target.body_id is None or target.key_id is None or target.enrolled_at is None or not target.active:
+        raise ForbiddenError  # a key is granted to a confirmed enrolment only
     await session.execute(
         delete(BodyKeyGrant).where(
             BodyKeyGrant.officer_id == target.id, BodyKeyGrant.body_key_id == body_key_id

@@ -45,6 +45,7 @@ from server.console.schemas import (
 from server.db.models import (
     AuditEntry,
     Body,
+    BodyKeyGrant,
     CloseRequest,
     Institution,
     Message,
@@ -349,6 +350,14 @@ async def _audit_act(act: Act, action: str, **details: str | int | bool | None) 
     await _audit(act.session, act.officer, act.found, action, act.now, **details)
 
 
+def _still_open(act: Act) -> None:
+    """A body that closed its case (or withdrew by referral) no longer acts on it: a reply or a
+    status change would reopen it without anyone's approval. Only a re-wrap for a waiting
+    body stays possible, so that a body added later is never left without the key."""
+    if act.found.row.state == ReportStatus.CLOSED:
+        raise ConflictError
+
+
 async def _event(act: Act, status: ReportStatus) -> None:
     """The body's case moved to ``status``: the reporter's history shows it, and the report's
     overall status is recomputed (closed once every body closed it)."""
@@ -382,11 +391,13 @@ async def acknowledge(act: Act) -> None:
 
 
 async def triage(act: Act, value: Triage) -> None:
+    _still_open(act)
     act.found.row.triage = value
     await _audit_act(act, "report.triaged", triage=value.value)
 
 
 async def assign(act: Act, to: int | None) -> None:
+    _still_open(act)
     if to is not None:
         target = await act.session.get(Officer, to)
         if target is None or not target.active or target.body_id != act.found.row.body_id:
@@ -440,12 +451,11 @@ async def _store_message(act: Act, message: crypto.SealedMessage) -> None:
 
 
 async def add_note(act: Act, message: crypto.SealedMessage) -> None:
-    """An internal note, sealed to this body's key (and, if the officer chose, to other bodies
-    holding the report) — never to the reporter or a body that does not hold the report."""
-    sealed_to = _sealed_ids(message, act.found.report.id, "note")
-    if act.trusted.key_ids.get(
-        act.found.body_code
-    ) not in sealed_to or not sealed_to <= await _holders_key_ids(act):
+    """An internal note, sealed to this body's key only: never to the reporter or another
+    body (a note is the body's own working paper; what another body should know goes in a
+    referral's message)."""
+    _still_open(act)
+    if _sealed_ids(message, act.found.report.id, "note") != {act.trusted.key_ids.get(act.found.body_code)}:
         raise RoutingRefusedError
     await _store_message(act, message)
     await _audit_act(act, "report.note_added")
@@ -454,6 +464,7 @@ async def add_note(act: Act, message: crypto.SealedMessage) -> None:
 async def reply(act: Act, request: ReplyRequest) -> None:
     """A reply to the reporter, sealed to the reply key in the envelope and to this body (and
     possibly the other holding bodies); with a status change and a protection measure."""
+    _still_open(act)
     found = act.found
     envelope = crypto.decode_envelope(found.report.envelope)
     if envelope.reporter_key is None:
@@ -484,7 +495,10 @@ async def refer_case(act: Act, request: ReferralRequest) -> None:
     """Refer the report to another body with the wrap the officer's device made; routing's
     always-hold rules must hold afterwards (a referral never leaves the report only with the
     bodies it concerns)."""
+    _still_open(act)
     found, trusted, target = act.found, act.trusted, request.to_body
+    if request.withdraw and in_watch(found.report, act.now):
+        raise ConflictError  # withdrawing closes the body's case: in the watch, that needs approval
     if target not in trusted.key_ids or request.wrap.key_id != trusted.key_ids[target]:
         raise RoutingRefusedError
     codes, rows = await _holders(act)
@@ -587,12 +601,35 @@ async def approve_close(act: Act) -> None:
     waiting = await act.session.get(CloseRequest, (found.report.id, found.row.body_id))
     if waiting is None:
         raise NotFoundError
-    if waiting.requested_by == act.officer.id:
+    if waiting.requested_by == act.officer.id or not await _can_approve(act, waiting):
         raise ForbiddenError  # the point is a second pair of eyes
     message = _message_decoder.decode(waiting.message)
     await act.session.delete(waiting)
     await _apply_close(act, waiting.outcome, message)
     await _audit_act(act, "report.close_approved", requested_by=waiting.requested_by)
+
+
+async def _can_approve(act: Act, waiting: CloseRequest) -> bool:
+    """A second officer is one who held the body's key before the close was asked for and has
+    opened the report: an account made (or granted) for the occasion cannot approve. One
+    administrator who prepared a second account in advance still can (SECURITY.md)."""
+    granted = await act.session.scalar(
+        select(func.min(BodyKeyGrant.granted_at)).where(
+            BodyKeyGrant.officer_id == act.officer.id, BodyKeyGrant.body_id == act.found.row.body_id
+        )
+    )
+    if granted is None or granted > waiting.requested_at:
+        return False
+    opened = await act.session.scalar(
+        select(AuditEntry.seq)
+        .where(
+            AuditEntry.actor == actor(act.officer),
+            AuditEntry.action == "report.key_fetched",
+            AuditEntry.subject == f"report:{act.found.report.id}",
+        )
+        .limit(1)
+    )
+    return opened is not None
 
 
 async def _apply_close(act: Act, outcome: Outcome, message: crypto.SealedMessage) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.vocabulary import ReportStatus
 from server.audit import append_audit
-from server.console import accounts, cases
+from server.console import accounts, cases, credentials
 from server.console.schemas import (
     AssignRequest,
     AuditPage,
@@ -49,7 +49,7 @@ from server.console.schemas import (
 )
 from server.console.state import COOKIE, Console
 from server.db.models import BodyKeyGrant, Officer, OfficerRole
-from server.errors import RateLimitedError, problem_responses
+from server.errors import problem_responses
 from server.intake.controller import Intake
 from server.intake.service import NotFoundError
 
@@ -143,20 +143,23 @@ class ConsoleAccountController(Controller):
     @post(
         "/session",
         status_code=HTTP_201_CREATED,
-        responses=problem_responses(*_BODY, "unauthorized", "too-many-requests"),
+        responses=problem_responses(*_BODY, "unauthorized"),
     )
     async def sign_in(self, console: NamedDependency[Console], data: JSONBody[SignIn]) -> Response[SignedIn]:
+        async with console.database.sessions() as session:
+            stored = await accounts.stored_hash(session, data.username)
+        matches = await credentials.auth_value_matches(stored, data.auth_value)
         async with console.database.write_session() as session:
             try:
                 officer, cookie, csrf = await accounts.sign_in(
                     session,
                     data.username,
-                    data.auth_value,
+                    stored if matches else None,
                     data.totp,
                     now=console.clock(),
                     lifetime=console.lifetime,
                 )
-            except (accounts.UnauthorizedError, RateLimitedError):
+            except accounts.UnauthorizedError:
                 await session.commit()  # the failure counts, and is audited
                 raise
             info = await accounts.officer_info(session, officer)

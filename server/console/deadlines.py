@@ -52,6 +52,9 @@ async def _overdue(session: AsyncSession, now: datetime) -> list[tuple[ReportRec
         .where(ReportRecipient.escalated.is_(False), ReportRecipient.state != ReportStatus.CLOSED, late)
         .order_by(Report.received_hour)
         .limit(BATCH)
+        # PostgreSQL: a case an officer is acting on right now is left for the next pass, and
+        # one they just acknowledged is checked again as committed (SQLite has one writer).
+        .with_for_update(skip_locked=True, of=ReportRecipient)
     )
     return [(row, report) for row, report in rows.all()]
 

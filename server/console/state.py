@@ -23,7 +23,6 @@ from server.settings import Settings
 
 COOKIE = "seda_console"
 CSRF_HEADER = "x-csrf-token"
-_SALT_SECRET = "console-salt"  # noqa: S105 (the row name, not a secret)
 
 
 class Console:
@@ -37,7 +36,7 @@ class Console:
 
     async def salt_secret(self, session: AsyncSession) -> bytes:
         if self._salt_secret is None:
-            self._salt_secret = await shared_secret(session, _SALT_SECRET)
+            self._salt_secret = await shared_secret(session, accounts.SALT_SECRET)
         return self._salt_secret
 
     @asynccontextmanager

@@ -378,7 +378,11 @@ function wireAdmin() {
     acting(async (errors) => {
       const typed = byId("grant-fingerprint").value.replace(/[^0-9]/g, "").replace(/(.{4})(?=.)/g, "$1 ");
       if (!typed) return errors.field("grant-fingerprint", t("web.js.error.required"));
-      const [[bodyKeyId, bodySeed]] = [...keys.bodySeeds.entries()];
+      // The body's current key, as the verified directory names it (not an older one kept
+      // from before a rotation).
+      const bodyKeyId = trust?.directory.bodies.find((e) => e.body === keys.officer.body?.code)?.key_id;
+      const bodySeed = bodyKeyId ? keys.bodySeeds.get(bodyKeyId) : undefined;
+      if (!bodySeed) return errors.field("grant-fingerprint", t("console.js.error.no_current_key"));
       const grant = await grantBodyKey(bodySeed, fromBase64(granting.public_key), typed);
       await api.send(`/console/api/body/officers/${granting.id}/grant`, { body_key_id: bodyKeyId, grant: toBase64(grant) });
       byId("grant-form").reset();

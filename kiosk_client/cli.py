@@ -43,7 +43,8 @@ RootOption = Annotated[
 ]
 
 
-def _root(root_public: str | None) -> bytes:
+def pinned_root(root_public: str | None) -> bytes:
+    """The root key to pin: given, else SEDA_ROOT_PUBLIC_KEY, else the demo's (said so)."""
     text = root_public or os.environ.get("SEDA_ROOT_PUBLIC_KEY", "")
     if not text:
         demo = Path(os.environ.get("SEDA_DEMO_KEYS_DIR", "var/demo-keys")) / "root.pub"
@@ -64,7 +65,7 @@ def _root(root_public: str | None) -> bytes:
 
 
 def _client(server: str, root_public: str | None) -> SedaClient:
-    return SedaClient(httpx.Client(base_url=server, timeout=30.0), _root(root_public))
+    return SedaClient(httpx.Client(base_url=server, timeout=30.0), pinned_root(root_public))
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -91,7 +92,9 @@ def submit(  # noqa: PLR0917 (typer: one option per report field)
     ] = "complaint",
     concerns: Annotated[str, typer.Option(help="Whom it concerns, e.g. staff_member.")] = "none",
     reporter_type: Annotated[str, typer.Option(help="prisoner, family, lawyer, staff, citizen.")] = "citizen",
-    channel: Annotated[str, typer.Option(help="web or kiosk.")] = "web",
+    channel: Annotated[
+        str, typer.Option(help="web (kiosk reports need an enrolled kiosk: seda-kiosk).")
+    ] = "web",
     urgency: Annotated[str, typer.Option(help="normal or urgent.")] = "normal",
     name: Annotated[str | None, typer.Option(help="Sign with this name (sealed; default anonymous).")] = None,
     contact: Annotated[str, typer.Option(help="Contact details, sealed with the name.")] = "",

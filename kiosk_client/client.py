@@ -36,6 +36,8 @@ from routing.decide import (
 from routing.policy import Policy, load_signed_policy
 
 _T = TypeVar("_T")
+# A kiosk's device: (method, path, body) -> the headers that sign the request.
+Signer = Callable[[str, str, bytes], dict[str, str]]
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 
 
@@ -136,8 +138,10 @@ class SedaClient:
         backoff: float = 0.2,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        signer: Signer | None = None,
     ) -> None:
         self.http = http
+        self.signer = signer
         self.root_public = root_public
         self.retries = retries
         self.backoff = backoff
@@ -148,24 +152,26 @@ class SedaClient:
 
     # -- transport ---------------------------------------------------------------------
     def _call(
-        self, method: str, path: str, *, json: Any = None, content: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        media_type: str = "application/octet-stream",
+        signed: bool = False,
     ) -> httpx.Response:
         """One request, retried on network failures, 429 and 5xx; the same body each time,
-        which is safe because every write is idempotent by a client-made id."""
+        which is safe because every write is idempotent by a client-made id. ``signed``: a
+        kiosk's device signs it (each attempt anew, with the time of that attempt)."""
+        body = content if content is not None else (msgspec.json.encode(json) if json is not None else b"")
+        kind = media_type if content is not None else "application/json"
         for attempt in range(self.retries + 1):
+            headers = {"content-type": kind}
+            if signed and self.signer is not None:
+                headers |= self.signer(method, path, body)
             try:
-                response = self.http.request(
-                    method,
-                    path,
-                    content=content
-                    if content is not None
-                    else (msgspec.json.encode(json) if json is not None else None),
-                    headers={
-                        "content-type": "application/octet-stream"
-                        if content is not None
-                        else "application/json"
-                    },
-                )
+                response = self.http.request(method, path, content=body or None, headers=headers)
             except httpx.TransportError:
                 response = None
             if response is not None and response.status_code < 500 and response.status_code != 429:
@@ -210,22 +216,25 @@ class SedaClient:
         """The directory and policy, verified against the pinned root key (cached)."""
         if self._documents is not None and not refresh:
             return self._documents
+        return self.trust(*self.fetch_documents())
+
+    def fetch_documents(self) -> tuple[bytes, bytes]:
+        """The signed directory and policy as the server sends them (not yet verified)."""
+        return self._call("GET", "/api/v1/directory").content, self._call("GET", "/api/v1/policy").content
+
+    def trust(self, signed_directory: bytes, signed_policy: bytes) -> Documents:
+        """Verify a signed directory and policy (fetched now, or kept by a kiosk) against the
+        pinned root key and use them; ``TrustError`` if they do not verify or have expired."""
         try:
             directory = crypto.verify_directory(
-                decode_signed(self._call("GET", "/api/v1/directory").content),
+                decode_signed(signed_directory),
                 self.root_public,
                 now=self.clock(),
                 min_serial=self.min_serial,
             )
-            policy = load_signed_policy(
-                decode_signed(self._call("GET", "/api/v1/policy").content), self.root_public, directory.policy
-            )
-        except (crypto.CryptoError, Exception) as error:
-            if isinstance(error, ClientError):
-                raise
-            raise TrustError(
-                "the server's directory or policy does not verify against the pinned root key"
-            ) from None
+            policy = load_signed_policy(decode_signed(signed_policy), self.root_public, directory.policy)
+        except Exception:  # noqa: BLE001 (whatever is wrong with them, they are not trusted)
+            raise TrustError("the directory or policy does not verify against the pinned root key") from None
         self.min_serial = directory.serial  # never accept an older one again
         self._documents = Documents(directory.serial, directory, directory_from_signed(directory), policy)
         return self._documents
@@ -246,6 +255,25 @@ class SedaClient:
                     raise
                 self.documents(refresh=True)
         raise UnavailableError("stale-directory", 409)
+
+    def send_sealed(self, body: bytes, report_id: str, envelope_sha256: bytes) -> wire.Receipt:
+        """Send a submission sealed earlier (a kiosk's outbox keeps ``body``, its JSON), signed
+        by the kiosk's device. ``OutcomeUnknownError`` is not raised: the caller keeps ``body``
+        and sends it again until a receipt for this very envelope comes back."""
+        receipt = msgspec.json.decode(
+            self._call(
+                "POST", "/api/v1/reports", content=body, media_type="application/json", signed=True
+            ).content,
+            type=wire.Receipt,
+        )
+        if receipt.report_id != report_id or receipt.envelope_sha256 != envelope_sha256:
+            raise UnavailableError("receipt-mismatch", 0)  # an answer, but not for this report
+        return receipt
+
+    def kiosk_state(self) -> str:
+        """The signing kiosk's state as the server sees it (``ClientError`` when refused)."""
+        answer = self._call("GET", "/api/v1/kiosks/me", signed=True)
+        return str(msgspec.json.decode(answer.content)["state"])
 
     def decide(self, draft: ReportDraft) -> RoutingDecision:
         """The recipients of ``draft`` under the verified policy and directory."""

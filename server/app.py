@@ -23,6 +23,7 @@ from server.health.controller import HealthController
 from server.http import InflightLimit, RequestLog, SedaRequest, add_security_headers
 from server.i18n import preload as preload_catalogues
 from server.intake.controller import Intake, IntakeController
+from server.kiosks.controller import KioskConsoleController, KioskDeviceController
 from server.logging import configure_logging, get_logger
 from server.openapi import WireSchemaPlugin
 from server.settings import Settings, SettingsError, settings_from_env
@@ -53,6 +54,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             IntakeController,
             ConsoleAccountController,
             ConsoleController,
+            KioskDeviceController,
+            KioskConsoleController,
             WebController,
             # Styles, fonts and the pages' scripts (built by scripts/bootstrap from web/).
             create_static_files_router(path="/static", directories=[STATIC_DIR], include_in_schema=False),

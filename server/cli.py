@@ -34,6 +34,7 @@ from server.demo.provinces import PROVINCES
 from server.demo.service import DemoSummary, seed_demo
 from server.intake.trust import PublishError, publish
 from server.keys_cli import keys_cli
+from server.kiosks.cli import kiosk_cli
 from server.logging import configure_logging, logging_dictconfig
 from server.settings import Settings, SettingsError, settings_from_env
 
@@ -45,6 +46,7 @@ cli.add_typer(audit_cli, name="audit")
 cli.add_typer(keys_cli, name="keys")
 cli.add_typer(report_cli, name="report")
 cli.add_typer(officer_cli, name="officer")
+cli.add_typer(kiosk_cli, name="kiosk")
 console = Console(stderr=True)
 _T = TypeVar("_T")
 

@@ -193,6 +193,11 @@ def test_no_role_reaches_another_bodys_report_keys_notes_officers_or_audit(
             "/console/api/session",
             "/console/api/me",
             "/console/api/body/officers",
+            # The operator's kiosk screens: no body's anything (tests/test_kiosk.py tries every role).
+            "/console/api/kiosks",
+            "/console/api/kiosks/new",
+            "/console/api/kiosks/{kiosk_id:int}/approve",
+            "/console/api/kiosks/{kiosk_id:int}/revoke",
         }
         assert served - reached - open_to_all == set(), served - reached
 

@@ -33,7 +33,7 @@ console = Console(stderr=True)
 _T = TypeVar("_T")
 
 
-def _database_work(work: Callable[[Database, datetime], Awaitable[_T]]) -> _T:
+def database_work(work: Callable[[Database, datetime], Awaitable[_T]]) -> _T:
     try:
         settings = settings_from_env(os.environ)
     except SettingsError as error:
@@ -81,7 +81,7 @@ def create(
             await session.commit()
             return code
 
-    code = _database_work(work)
+    code = database_work(work)
     console.print(f"Account {escape(username)} created. Give its holder this enrolment code, in person:")
     typer.echo(code)
 
@@ -99,7 +99,7 @@ def list_officers() -> None:
             )
             return [(u, r.value, b or "-", e is not None, a) for u, r, b, e, a in rows.all()]
 
-    for username, role, body, enrolled, active in _database_work(work):
+    for username, role, body, enrolled, active in database_work(work):
         state = ("enrolled" if enrolled else "waiting", "active" if active else "off")
         typer.echo("\t".join((username, role, body, *state)))
 
@@ -117,7 +117,7 @@ def deactivate(username: Annotated[str, typer.Argument(help="The account to end.
             await accounts.deactivate(session, target, None, now)
             await session.commit()
 
-    _database_work(work)
+    database_work(work)
     console.print(f"Account {escape(username)} deactivated. Rotate the body's key at the next ceremony.")
 
 
@@ -151,5 +151,5 @@ def grant_demo_key(
             await session.commit()
             return body.code
 
-    body_code = _database_work(work)
+    body_code = database_work(work)
     console.print(f"Granted the demo key of {escape(body_code)} to {escape(username)}.")

@@ -513,3 +513,34 @@ class ProtectionMeasure(Base):
     @validates("at_hour")
     def _coarse_time(self, _: str, value: datetime) -> datetime:
         return require_hour_precision(value)
+
+
+class KioskState(StrEnum):
+    """A kiosk's life: an operator made it (an enrolment code waits), it enrolled its device
+    key, an operator approved that key after comparing fingerprints, or it was revoked."""
+
+    CREATED = "created"
+    ENROLLED = "enrolled"
+    APPROVED = "approved"
+    REVOKED = "revoked"
+
+
+class Kiosk(Base):
+    """A kiosk in a ward (docs/KIOSK.md). Its Ed25519 device key signs its requests and proves
+    the channel "a kiosk of this institution"; no report row names the kiosk that sent it."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    state: Mapped[KioskState] = mapped_column(vocabulary(KioskState))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Enrolment: a one-time code (only its hash), valid until it expires or is used.
+    enrolment_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[str | None] = mapped_column(String(40))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
+from routing.vocabulary import Channel
 from server.db.lifecycle import Database
 from server.db.models import Report, Upload
 from server.errors import SedaError, problem_responses
@@ -51,6 +52,7 @@ from server.intake.schemas import (
     UploadState,
 )
 from server.intake.trust import Trusted, TrustStore
+from server.kiosks import service as kiosks
 from server.logging import get_logger
 from server.settings import Settings
 
@@ -107,6 +109,28 @@ class Intake:
             return cached
         async with self.database.sessions() as session:
             return await self.trusted(session)
+
+    async def kiosk_signed(self, request: Request[Any, Any, Any], data: Submission) -> bool:
+        """True for a report signed by an approved kiosk of its institution; False for a
+        report of another channel with no kiosk signature; ``KioskRefusedError`` otherwise."""
+        body = await request.body()
+        async with self.database.sessions() as session:
+            signer = await kiosks.signing_kiosk(
+                session,
+                request.headers,
+                method=request.method,
+                path=request.url.path,
+                body=body,
+                now=self.clock(),
+            )
+        routing = data.envelope.routing
+        if routing.channel != Channel.KIOSK.value:
+            if signer is not None:
+                raise kiosks.KioskRefusedError  # a kiosk files kiosk reports only
+            return False
+        if signer is None or signer[1] != routing.institution:
+            raise kiosks.KioskRefusedError
+        return True
 
     async def replay(self, trusted: Trusted, data: Submission) -> Receipt | None:
         """The receipt of this very submission if it is already stored (else None)."""
@@ -220,6 +244,7 @@ class IntakeController(Controller):
             **problem_responses(
                 *_JSON_BODY,
                 "puzzle-failed",
+                "kiosk-refused",
                 "report-id-conflict",
                 "conflict",
                 "stale-directory",
@@ -230,16 +255,22 @@ class IntakeController(Controller):
             ),
         },
     )
-    async def submit(self, intake: NamedDependency[Intake], data: JSONBody[Submission]) -> Response[Receipt]:
+    async def submit(
+        self, intake: NamedDependency[Intake], request: Request[Any, Any, Any], data: JSONBody[Submission]
+    ) -> Response[Receipt]:
         envelope_id = uuid.UUID(data.envelope.report_id)
         trusted = await intake.trusted_now()
         if data.directory_serial > trusted.serial:  # the client saw a newer one: look now
             intake.trust.invalidate()
             trusted = await intake.trusted_now()
         try:
-            await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
+            # A kiosk's report needs its device's signature (and then no puzzle: an approved
+            # kiosk is the limit); any other channel must not claim to be a kiosk.
+            forwarded = await intake.kiosk_signed(request, data)
+            if not forwarded:
+                await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
             # Checked and routed before the write lock is taken: the lock covers the inserts only.
-            planned = service.plan_submission(trusted, data, intake.clock())
+            planned = service.plan_submission(trusted, data, intake.clock(), forwarded=forwarded)
         except SedaError:
             # A retry of a stored report still gets its receipt after its puzzle expired or the
             # directory changed (an outbox may hold it for days); it reveals only that receipt.

@@ -235,11 +235,19 @@ def plan_escrow(
     ]
 
 
-def plan_submission(trusted: Trusted, submission: Submission, now: datetime) -> Planned:
+def plan_submission(
+    trusted: Trusted, submission: Submission, now: datetime, *, forwarded: bool = False
+) -> Planned:
     """Check a sealed report against the signed policy and directory (no I/O). Raises a
-    ``SedaError`` when the envelope, its routing or its token parts do not hold."""
+    ``SedaError`` when the envelope, its routing or its token parts do not hold.
+
+    ``forwarded``: an approved kiosk's outbox sends it, sealed maybe days ago under an older
+    directory; it cannot seal it again (it keeps no plaintext), so an older serial is taken
+    when the recipients it sealed to are still exactly those the current directory and policy
+    choose (checked below, as for every report)."""
     envelope = submission.envelope
-    if submission.directory_serial != trusted.serial:
+    older = forwarded and submission.directory_serial < trusted.serial
+    if submission.directory_serial != trusted.serial and not older:
         raise StaleDirectoryError
     tokened = (envelope.reporter_key, submission.lookup_verifier, submission.thread_tag)
     if any(part is None for part in tokened) and any(part is not None for part in tokened):

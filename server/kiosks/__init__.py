@@ -1,0 +1,1 @@
+"""Kiosks as the server knows them: enrolled device keys, approved and revoked (docs/KIOSK.md)."""

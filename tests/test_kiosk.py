@@ -1,0 +1,257 @@
+"""The kiosk's device key and outbox against the app in this process (docs/KIOSK.md): only an
+approved kiosk of the report's institution files kiosk reports; a revoked one is refused; a
+tampered kept directory or policy puts the kiosk out of service; sealed reports wait in the
+outbox, reach the server once, and no file the kiosk wrote holds the text or the token."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+import crypto
+from kiosk_client.device import DIRECTORY, POLICY, Device
+from kiosk_client.kiosk import Kiosk, KioskSettings, OutOfServiceError, Waiting
+from server.app import create_app
+from server.db.models import OfficerRole
+from server.demo.keys import DemoKeys
+from server.kiosks.service import KioskRefusedError
+from server.settings import Settings
+from tests.console_support import Clock, audit_trail, make_account
+from tests.console_support import Device as Device_
+from tests.intake_support import Officer, draft, free_port, secret_needles, seeded_sqlite
+from tests.kiosk_support import enrolled_kiosk, files_containing, make_kiosk, set_kiosk
+
+NOW = KioskSettings(delay_low=0, delay_high=0, retry=1)
+
+
+@dataclass
+class Ward:
+    url: str
+    keys: DemoKeys
+    http: TestClient[Litestar]
+    home: Path
+    clock: Clock
+
+    def kiosk(self, *, approve: bool = True) -> Kiosk:
+        return self.kiosk_at("kiosk", approve=approve)
+
+    def kiosk_at(self, name: str, *, approve: bool = True) -> Kiosk:
+        home = self.home / name
+        device = enrolled_kiosk(
+            self.url, self.http, "https://seda.test", home, self.keys.root_public, approve=approve
+        )
+        return Kiosk(device, self.http, NOW)
+
+
+@pytest.fixture
+def ward(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ward]:
+    url, keys = seeded_sqlite(tmp_path, tmp_path_factory.getbasetemp())
+    clock = Clock()  # the console's codes come from it; kiosks sign with the real time
+    app = create_app(Settings(database_url=url, puzzle_bits=8, deadline_job_seconds=0), clock=clock)
+    with TestClient(app, base_url="https://seda.test") as http:
+        yield Ward(url, keys, http, tmp_path / "kiosks", clock)
+
+
+def _report(kiosk: Kiosk, text: str = "متن گزارش از کیوسک") -> crypto.TrackingToken:
+    return kiosk.file(kiosk.draft(text, report_type="complaint", category="health", concerns="staff_member"))
+
+
+def test_an_approved_kiosk_files_a_report_that_waits_then_arrives_once(ward: Ward) -> None:
+    kiosk = ward.kiosk()
+    assert kiosk.state() == "approved"
+    token = _report(kiosk, "CANARY-kiosk-text از بند ۳")
+    assert isinstance(kiosk.status(token), Waiting)  # sealed here, not sent
+    (delivered,) = kiosk.send_due()
+    assert kiosk.send_due() == []  # nothing twice
+    found = kiosk.status(token)
+    assert not isinstance(found, Waiting)
+    assert found.view.report_id == delivered
+    envelope, opened = Officer(ward.url, ward.keys, "provincial_dg_prisons--tehran").open(delivered)
+    assert opened.payload.text == "CANARY-kiosk-text از بند ۳"
+    assert envelope.routing.channel == "kiosk"
+    assert envelope.routing.institution == "tehran-central"
+    # Nothing the kiosk wrote holds the text or the token, before or after sending.
+    secrets = crypto.derive_from_token(token)
+    needles = secret_needles("CANARY-kiosk-text", token, secrets.lookup_secret).values()
+    assert files_containing(ward.home, *needles) == []
+
+
+def test_the_outbox_keeps_a_sealed_report_until_the_server_answers(ward: Ward) -> None:
+    kiosk = ward.kiosk()
+    kiosk.documents()  # kept while the server answered
+    offline = Kiosk(kiosk.device, httpx.Client(base_url=f"http://127.0.0.1:{free_port()}"), NOW)
+    token = _report(offline)  # the kept directory and policy: verified, then sealed
+    assert offline.send_due() == []
+    assert offline.outbox.count() == 1
+    kiosk.outbox.tried(offline.outbox.due(time.time() + 3600)[0].report_id, 0)  # due again now
+    assert len(kiosk.send_due()) == 1
+    assert not isinstance(kiosk.status(token), Waiting)
+
+
+def test_only_an_approved_kiosk_of_the_reports_institution_files_kiosk_reports(ward: Ward) -> None:
+    pending = ward.kiosk(approve=False)
+    assert pending.state() == "kiosk-refused"
+    _report(pending)
+    assert pending.send_due() == []
+    assert pending.refusals == ["kiosk-refused"]
+    assert pending.outbox.count() == 1  # refused, but kept: nothing filed is ever dropped
+
+    body = pending.outbox.due(time.time() + 3600)[0].body
+    # Without a signature, or signed with another key, or long ago: refused.
+    unsigned = ward.http.post("/api/v1/reports", content=body, headers={"content-type": "application/json"})
+    assert unsigned.status_code == 403
+    assert unsigned.json()["code"] == "kiosk-refused"
+    set_kiosk(ward.url, pending.device.kiosk_id, fingerprint=pending.device.fingerprint)
+    stranger = Device(
+        pending.device.home, "", pending.device.kiosk_id, "tehran-central", b"", crypto.new_device_seed()
+    )
+    assert _signed_post(ward.http, stranger, body).json()["code"] == "kiosk-refused"
+    changed = body[:-1] + b" }"  # the same report, other bytes than were signed
+    assert _signed_post(ward.http, pending.device, body, sent=changed).json()["code"] == "kiosk-refused"
+    long_ago = int(time.time()) - 3600
+    old = crypto.KioskRequest(pending.device.kiosk_id, "POST", "/api/v1/reports", long_ago, body)
+    replayed = {
+        "x-seda-kiosk": str(pending.device.kiosk_id),
+        "x-seda-kiosk-time": str(long_ago),
+        "x-seda-kiosk-signature": base64.b64encode(crypto.sign_request(pending.device.seed, old)).decode(),
+        "content-type": "application/json",
+    }
+    assert ward.http.post("/api/v1/reports", content=body, headers=replayed).json()["code"] == "kiosk-refused"
+    assert _signed_post(ward.http, pending.device, body).status_code == 201  # now approved
+
+
+def _signed_post(
+    http: TestClient[Litestar], device: Device, body: bytes, sent: bytes | None = None
+) -> httpx.Response:
+    headers = {"content-type": "application/json", **device.sign("POST", "/api/v1/reports", body)}
+    return http.post("/api/v1/reports", content=body if sent is None else sent, headers=headers)
+
+
+def test_a_revoked_kiosk_is_refused_and_a_web_report_cannot_claim_a_kiosk(ward: Ward) -> None:
+    kiosk = ward.kiosk()
+    set_kiosk(ward.url, kiosk.device.kiosk_id, revoke=True)
+    _report(kiosk)
+    assert kiosk.send_due() == []
+    assert kiosk.refusals == ["kiosk-refused"]
+    assert kiosk.state() == "kiosk-refused"
+
+    other = ward.kiosk_at("second")
+    web = other.client.build_submission(
+        draft("x"), crypto.derive_from_token(crypto.new_token()), solve_puzzle=False
+    )
+    assert _signed_post(ward.http, other.device, msgspec.json.encode(web)).json()["code"] == "kiosk-refused"
+
+
+def test_a_kiosk_files_for_its_own_institution_only(ward: Ward) -> None:
+    kiosk = ward.kiosk()
+    codes = [i.code for i in kiosk.documents().directory.institutions if i.code != kiosk.device.institution]
+    elsewhere = draft("x", institution=codes[0], channel="kiosk", reporter_type="prisoner")
+    kiosk.file(elsewhere)
+    assert kiosk.send_due() == []
+    assert kiosk.refusals == ["kiosk-refused"]
+
+
+def test_approval_needs_the_fingerprint_on_the_kiosks_screen(ward: Ward) -> None:
+    kiosk = ward.kiosk(approve=False)
+    with pytest.raises(KioskRefusedError):
+        set_kiosk(ward.url, kiosk.device.kiosk_id, fingerprint="0000 0000 0000 0000 0000 0000")
+    assert kiosk.state() == "kiosk-refused"
+    set_kiosk(ward.url, kiosk.device.kiosk_id, fingerprint=kiosk.device.fingerprint)
+    assert kiosk.state() == "approved"
+
+
+@pytest.mark.parametrize("kept", [DIRECTORY, POLICY])
+def test_a_tampered_kept_document_puts_the_kiosk_out_of_service(ward: Ward, kept: str) -> None:
+    kiosk = ward.kiosk()
+    kiosk.documents()  # fetched, verified, kept
+    path = kiosk.device.home / kept
+    signed = msgspec.json.decode(path.read_bytes())
+    document = bytearray(base64.b64decode(signed["document"]))
+    document[len(document) // 2] ^= 0x01
+    path.write_bytes(msgspec.json.encode({**signed, "document": base64.b64encode(bytes(document)).decode()}))
+    offline = Kiosk(kiosk.device, httpx.Client(base_url=f"http://127.0.0.1:{free_port()}"), NOW)
+    with pytest.raises(OutOfServiceError):
+        _report(offline)
+    assert offline.outbox.count() == 0  # nothing sealed
+
+
+def test_a_refused_enrolment_code_and_a_used_one(ward: Ward) -> None:
+    _, code = make_kiosk(ward.url)
+    public = base64.b64encode(crypto.device_public_key(crypto.new_device_seed())).decode()
+    assert (
+        ward.http.post(
+            "/api/v1/kiosks/enrolment", json={"code": "WRONG-CODE", "public_key": public}
+        ).status_code
+        == 401
+    )
+    assert (
+        ward.http.post("/api/v1/kiosks/enrolment", json={"code": code, "public_key": public}).status_code
+        == 201
+    )
+    again = base64.b64encode(crypto.device_public_key(crypto.new_device_seed())).decode()
+    assert (
+        ward.http.post("/api/v1/kiosks/enrolment", json={"code": code, "public_key": again}).status_code
+        == 401
+    )
+
+
+def test_only_a_system_operator_manages_kiosks_in_the_console(ward: Ward) -> None:
+    clock = ward.clock
+    devices = {}
+    for role, body in [
+        (OfficerRole.OFFICER, "provincial_dg_prisons--tehran"),
+        (OfficerRole.BODY_ADMIN, "provincial_dg_prisons--tehran"),
+        (OfficerRole.BOX_TRANSCRIBER, None),
+        (OfficerRole.SUMMARY_READER, None),
+        (OfficerRole.OPERATOR, None),
+    ]:
+        device = Device_(ward.http, clock, role.value.replace("_", "."))
+        device.enrol(make_account(ward.url, device.username, role, body))
+        assert device.sign_in().status_code == 201
+        devices[role] = device
+    operator = devices.pop(OfficerRole.OPERATOR)
+    made = operator.post("/console/api/kiosks/new", {"institution": "tehran-central", "label": "بند ۲"})
+    assert made.status_code == 201, made.text
+    kiosk_id = made.json()["kiosk_id"]
+    requests: list[tuple[str, str, dict[str, str] | None]] = [
+        ("GET", "/console/api/kiosks", None),
+        ("POST", "/console/api/kiosks/new", {"institution": "tehran-central", "label": "x"}),
+        ("POST", f"/console/api/kiosks/{kiosk_id}/approve", {"fingerprint": "0"}),
+        ("POST", f"/console/api/kiosks/{kiosk_id}/revoke", {}),
+    ]
+    for role, device in devices.items():
+        for method, path, payload in requests:
+            headers = device._headers(**{"x-csrf-token": device.csrf})
+            answer = ward.http.request(method, path, json=payload, headers=headers)
+            assert answer.status_code == 403, (role, path, answer.status_code)
+
+    seed = crypto.new_device_seed()
+    public = base64.b64encode(crypto.device_public_key(seed)).decode()
+    enrolled = ward.http.post(
+        "/api/v1/kiosks/enrolment", json={"code": made.json()["enrolment_code"], "public_key": public}
+    )
+    assert enrolled.status_code == 201
+    approve = f"/console/api/kiosks/{kiosk_id}/approve"
+    assert operator.post(approve, {"fingerprint": "1234 5678"}).status_code == 403
+    approved = operator.post(approve, {"fingerprint": enrolled.json()["fingerprint"]})
+    assert approved.status_code == 200
+    assert approved.json()["state"] == "approved"
+    listed = operator.get("/console/api/kiosks").json()
+    assert [(k["id"], k["state"]) for k in listed] == [(kiosk_id, "approved")]
+    assert operator.post(f"/console/api/kiosks/{kiosk_id}/revoke").json()["state"] == "revoked"
+    trail = [action for _, action, _, _ in audit_trail(ward.url)]
+    assert [a for a in trail if a.startswith("kiosk.")] == [
+        "kiosk.created",
+        "kiosk.enrolled",
+        "kiosk.approved",
+        "kiosk.revoked",
+    ]

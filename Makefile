@@ -15,8 +15,8 @@ $(STAMP): requirements/dev.lock pyproject.toml scripts/bootstrap $(WEB_SOURCES)
 	touch $(STAMP)
 
 # The test suite also needs Debian's chromium for the browser tests.
-$(BROWSER_STAMP): $(STAMP) scripts/install-chromium
-	scripts/install-chromium
+$(BROWSER_STAMP): $(STAMP) scripts/install-debian-packages
+	scripts/install-debian-packages
 	touch $(BROWSER_STAMP)
 
 setup: $(STAMP)
@@ -59,4 +59,4 @@ lock: $(STAMP)
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache web/node_modules \
-		web/generated server/static/js server/static/fonts
+		web/generated server/static/js server/static/fonts kiosk_client/screen/static/fonts

@@ -10,6 +10,7 @@ which other users of the machine can read).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -150,7 +151,7 @@ def send(
 def status(home: HomeOption) -> None:
     """A report's status and replies; the token from standard input."""
     try:
-        token = crypto.parse_token(sys.stdin.readline())
+        token = crypto.parse_token(sys.stdin.readline().strip())
     except crypto.TokenFormatError:
         console.print("[red]That is not a valid token (20 digits; a digit may be mistyped).[/red]")
         raise typer.Exit(2) from None
@@ -171,6 +172,43 @@ def status(home: HomeOption) -> None:
         typer.echo(
             f"reply ({reply.body or '-'}): {reply.text if reply.text is not None else '[did not open]'}"
         )
+
+
+@kiosk_cli.command("run")
+def run_screen(
+    home: HomeOption,
+    browser: Annotated[bool, typer.Option(help="Show the screen in Chromium (kiosk mode).")] = True,
+    port: Annotated[int | None, typer.Option(help="The local port (default: a free one).")] = None,
+    speech: Annotated[
+        str | None, typer.Option(help="Read-aloud program (default espeak-ng if installed; 'none' for off).")
+    ] = None,
+    printer: Annotated[
+        Path | None,
+        typer.Option(help="The receipt printer's device (SEDA_KIOSK_PRINTER), e.g. /dev/usb/lp0."),
+    ] = None,
+) -> None:
+    """Serve the touch screen on 127.0.0.1 and show it; the outbox is sent meanwhile."""
+    from kiosk_client.screen.run import run  # noqa: PLC0415 (the screen's libraries, only here)
+
+    chosen_speech = (
+        speech or os.environ.get("SEDA_KIOSK_SPEECH") or ("espeak-ng" if shutil.which("espeak-ng") else None)
+    )
+    printer = printer or (
+        Path(os.environ["SEDA_KIOSK_PRINTER"]) if os.environ.get("SEDA_KIOSK_PRINTER") else None
+    )
+    try:
+        Device.load(home)
+    except NotEnrolledError:
+        console.print(f"[red]No enrolled kiosk in {home}.[/red] Run: seda-kiosk enroll")
+        raise typer.Exit(2) from None
+    run(
+        home,
+        _settings(),
+        browser=browser,
+        port=port,
+        speech=None if chosen_speech == "none" else chosen_speech,
+        printer=printer,
+    )
 
 
 def main() -> None:

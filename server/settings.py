@@ -93,12 +93,16 @@ def _is_hex_key(text: str) -> bool:
         return False
 
 
+# Variables of the tests and of the kiosk program (docs/KIOSK.md), which the server ignores.
+OTHER_PROGRAMS = ("SEDA_TEST_", "SEDA_KIOSK_")
+
+
 def settings_from_env(environ: Mapping[str, str]) -> Settings:
     """Build settings from ``SEDA_*`` variables; unknown names are refused (typos are bugs)."""
     known = {field.upper() for field in Settings.__struct_fields__}
     values: dict[str, str] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name.startswith("SEDA_TEST_"):
+        if not name.startswith(ENV_PREFIX) or name.startswith(OTHER_PROGRAMS):
             continue
         key = name.removeprefix(ENV_PREFIX)
         if key not in known:

@@ -6,6 +6,7 @@ outbox, reach the server once, and no file the kiosk wrote holds the text or the
 from __future__ import annotations
 
 import base64
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +21,14 @@ from litestar.testing import TestClient
 import crypto
 from kiosk_client.device import DIRECTORY, POLICY, Device
 from kiosk_client.kiosk import Kiosk, KioskSettings, OutOfServiceError, Waiting
+from kiosk_client.screen.app import Screen, create_screen_app
+from kiosk_client.screen.receipt import Printer
+from kiosk_client.screen.speech import Speaker, screen_words
+from kiosk_client.screen.texts import LANGUAGES, Texts, catalogue
 from server.app import create_app
 from server.db.models import OfficerRole
 from server.demo.keys import DemoKeys
+from server.i18n import catalogue as server_catalogue
 from server.kiosks.service import KioskRefusedError
 from server.settings import Settings
 from tests.console_support import Clock, audit_trail, make_account
@@ -31,6 +37,11 @@ from tests.intake_support import Officer, draft, free_port, secret_needles, seed
 from tests.kiosk_support import enrolled_kiosk, files_containing, make_kiosk, set_kiosk
 
 NOW = KioskSettings(delay_low=0, delay_high=0, retry=1)
+SCREENS = sorted(
+    p.stem
+    for p in (Path(__file__).parent.parent / "kiosk_client/screen/templates").glob("*.html")
+    if p.stem not in {"base", "choice"}
+)
 
 
 @dataclass
@@ -255,3 +266,79 @@ def test_only_a_system_operator_manages_kiosks_in_the_console(ward: Ward) -> Non
         "kiosk.approved",
         "kiosk.revoked",
     ]
+
+
+def test_the_screen_seals_prints_speaks_switches_language_and_forgets(ward: Ward, tmp_path: Path) -> None:
+    kiosk = ward.kiosk()
+    paper = tmp_path / "printer"
+    speech = tmp_path / "speech.wav"
+    screen = Screen(kiosk, inactivity=90, speaker=_speaker(speech), printer=Printer(paper))
+    with TestClient(create_screen_app(screen)) as local:
+        base = screen.base
+        assert local.get("/").status_code == 404  # nothing answers without the secret
+        assert local.get(f"/{'x' * len(screen.secret)}/").status_code == 404
+        welcome = local.get(base)
+        assert welcome.headers["cache-control"] == "no-store"
+        assert 'lang="fa" dir="rtl"' in welcome.text
+        for form in (
+            {"do": "start"},
+            {"do": "choose", "value": "complaint"},
+            {"do": "choose", "value": "health"},
+            {"do": "choose", "value": "none"},
+            {"do": "text", "text": "CANARY-screen-text"},
+            {"do": "identity", "value": "signed", "name": "CANARY-screen-name"},
+        ):
+            assert local.post(f"{base}act", data=form, follow_redirects=False).status_code == 303
+        assert "CANARY-screen-text" in local.get(base).text  # the confirmation shows it
+        local.post(f"{base}act", data={"do": "send"})
+        token = screen.session.token
+        assert token is not None
+        shown = local.get(base).text
+        assert token.grouped() in shown
+        assert "CANARY-screen-text" not in shown
+        assert screen.session.text == screen.session.name == ""  # sealed: not kept
+        local.post(f"{base}act", data={"do": "print"})
+        assert token.grouped().split("-")[0].encode() in paper.read_bytes()
+        assert screen.session.notice == "kiosk.printed" or "رسید چاپ شد" in local.get(base).text
+        if screen.speaker is not None:
+            assert local.post(f"{base}speak").status_code == 204
+            assert speech.stat().st_size > 1000  # espeak-ng spoke the token screen's words
+        local.post(f"{base}act", data={"do": "language"})
+        assert 'lang="en" dir="ltr"' in local.get(base).text
+        local.post(f"{base}act", data={"do": "finish"})
+        assert screen.session.token is None
+        assert 'data-screen="welcome"' in local.get(base).text
+        # Inactivity: the server wipes a session nobody touched, whatever the page does.
+        local.post(f"{base}act", data={"do": "start"})
+        screen.wipe_if_idle(time.monotonic() + 91)
+        assert 'data-screen="welcome"' in local.get(base).text
+    assert kiosk.outbox.count() == 1
+    assert files_containing(ward.home, b"CANARY-screen-text", b"CANARY-screen-name") == []
+
+
+def _speaker(out: Path) -> Speaker | None:
+    try:
+        return Speaker(out=out)
+    except FileNotFoundError:
+        if os.environ.get("SEDA_TEST_REQUIRE_BROWSER") == "1":
+            raise  # CI installs espeak-ng (scripts/install-debian-packages)
+        return None
+
+
+def test_the_read_aloud_words_are_the_screens_never_what_was_typed() -> None:
+    for language in LANGUAGES:
+        texts = Texts(language)
+        for name in SCREENS:
+            words = screen_words(name, texts)
+            assert words, name
+            assert "kiosk." not in words, (name, words)  # every key has its text
+
+
+def test_the_kiosk_catalogues_agree_with_each_other_and_with_the_servers_labels() -> None:
+    fa, en = catalogue("fa"), catalogue("en")
+    assert fa.keys() == en.keys()
+    for language, kiosk_texts in (("fa", fa), ("en", en)):
+        server_texts = server_catalogue(language)
+        for key, text in kiosk_texts.items():
+            if not key.startswith("kiosk."):
+                assert server_texts.gettext(key) == text, (language, key)

@@ -49,6 +49,7 @@ def test_settings_are_frozen() -> None:
 
 def test_test_only_variables_are_not_settings() -> None:
     assert settings_from_env({"SEDA_TEST_POSTGRES_URL": "x"}) == Settings()
+    assert settings_from_env({"SEDA_KIOSK_HOME": "/var/lib/seda-kiosk"}) == Settings()  # the kiosk's
 
 
 @pytest.mark.parametrize("url", ["postgresql://u:canary-pw@h/d", "mysql://x", "not a url"])

@@ -33,10 +33,14 @@ await build({
 await build({ ...common, format: "iife", entryPoints: { "seda-worker": here("./app/worker.mjs") } });
 
 // The Persian font (SIL Open Font License), served by Sedā itself: no third-party resource.
-await mkdir(`${staticDir}fonts/`, { recursive: true });
+// The kiosk's screen (kiosk_client/screen) serves the same font from its own static files.
+const kioskStatic = here("../kiosk_client/screen/static/");
 const fonts = here("./node_modules/vazirmatn/");
-for (const name of ["Vazirmatn-Regular.woff2", "Vazirmatn-Bold.woff2"]) {
-  await copyFile(`${fonts}fonts/webfonts/${name}`, `${staticDir}fonts/${name}`);
+for (const target of [staticDir, kioskStatic]) {
+  await mkdir(`${target}fonts/`, { recursive: true });
+  for (const name of ["Vazirmatn-Regular.woff2", "Vazirmatn-Bold.woff2"]) {
+    await copyFile(`${fonts}fonts/webfonts/${name}`, `${target}fonts/${name}`);
+  }
+  await copyFile(`${fonts}OFL.txt`, `${target}fonts/OFL.txt`);
 }
-await copyFile(`${fonts}OFL.txt`, `${staticDir}fonts/OFL.txt`);
-console.log(`built ${staticDir}js/ and ${staticDir}fonts/`);
+console.log(`built ${staticDir}js/, ${staticDir}fonts/ and ${kioskStatic}fonts/`);

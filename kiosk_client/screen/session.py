@@ -1,0 +1,130 @@
+"""One person's turn at the kiosk: which screen, what they chose and typed, the token shown.
+It lives in the kiosk process's memory only and is replaced whole by ``wipe`` (finish, or
+inactivity): no screen of a previous turn can be reached again, nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import crypto
+from kiosk_client.client import Status
+from kiosk_client.kiosk import Waiting
+from routing.taxonomy import CATEGORIES
+from routing.vocabulary import Concern, ReportType
+
+# The report's steps, in order; each chooses one thing or takes the text.
+STEPS = ("report_type", "category", "concerns", "text", "identity", "confirm")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "report_type": tuple(t.value for t in ReportType),
+    "category": tuple(c.code for c in CATEGORIES),
+    "concerns": tuple(c.value for c in Concern),
+}
+MAX_TEXT = 50_000
+MAX_NAME = 200
+TOKEN_DIGITS = 20
+
+
+@dataclass
+class Session:
+    language: str = "fa"
+    speak: bool = False
+    screen: str = "welcome"
+    answers: dict[str, str] = field(default_factory=dict)
+    text: str = field(default="", repr=False)
+    name: str = field(default="", repr=False)
+    token: crypto.TrackingToken | None = field(default=None, repr=False)
+    found: Status | Waiting | None = field(default=None, repr=False)
+    retaliation: bool = False
+    protection: bool = False
+    error: str | None = None  # a catalogue key
+    notice: str | None = None  # a catalogue key
+    touched: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Outcome:
+    """What an act asks the screen to do besides changing the session."""
+
+    file: bool = False
+    lookup: str | None = field(default=None, repr=False)  # the typed token's digits
+    follow_up: str | None = field(default=None, repr=False)
+    print_receipt: bool = False
+    wipe: bool = False
+
+
+def act(session: Session, form: dict[str, str], clock: Callable[[], float] = time.monotonic) -> Outcome:  # noqa: PLR0912 (one switch over the acts)
+    """Apply one touch to the session; what else must happen (seal, look up, print, wipe)."""
+    session.touched = clock()
+    session.error = None
+    session.notice = None
+    do = form.get("do", "")
+    if do == "language":
+        session.language = "en" if session.language == "fa" else "fa"
+    elif do == "speak":
+        session.speak = not session.speak
+    elif do in {"finish", "wipe"}:
+        return Outcome(wipe=True)
+    elif do == "start":
+        session.screen = STEPS[0]
+    elif do == "track":
+        session.screen = "status_entry"
+    elif do == "back":
+        _back(session)
+    elif do == "choose" and session.screen in CHOICES:
+        value = form.get("value", "")
+        if value not in CHOICES[session.screen]:
+            session.error = "kiosk.required"
+        else:
+            session.answers[session.screen] = value
+            _forward(session)
+    elif do == "text" and session.screen == "text":
+        text = form.get("text", "").strip()
+        if not text:
+            session.error = "kiosk.required"
+        else:
+            session.text = text[:MAX_TEXT]
+            _forward(session)
+    elif do == "identity" and session.screen == "identity":
+        name = form.get("name", "").strip()[:MAX_NAME]
+        if form.get("value") == "signed" and not name:
+            session.error = "kiosk.required"
+        else:
+            session.name = name if form.get("value") == "signed" else ""
+            _forward(session)
+    elif do == "send" and session.screen == "confirm":
+        return Outcome(file=True)
+    elif do == "print" and session.screen == "token":
+        return Outcome(print_receipt=True)
+    elif do == "status" and session.screen == "status_entry":
+        return Outcome(lookup="".join(ch for ch in form.get("token", "") if ch.isdigit())[: TOKEN_DIGITS * 2])
+    elif do == "follow_up" and session.screen == "status_view":
+        session.retaliation = form.get("retaliation") == "yes"
+        session.protection = session.retaliation
+        session.screen = "follow_up"
+    elif do == "send_follow_up" and session.screen == "follow_up":
+        text = form.get("text", "").strip()
+        if not text:
+            session.error = "kiosk.required"
+        else:
+            return Outcome(follow_up=text[:MAX_TEXT])
+    return Outcome()
+
+
+def _forward(session: Session) -> None:
+    session.screen = STEPS[STEPS.index(session.screen) + 1]
+
+
+def _back(session: Session) -> None:
+    if session.screen in STEPS and session.screen != STEPS[0]:
+        session.screen = STEPS[STEPS.index(session.screen) - 1]
+    elif session.screen == "follow_up":
+        session.screen = "status_view"
+    else:  # home: nothing of the report or the look-up stays
+        session.screen = "welcome"
+        session.answers.clear()
+        session.text = session.name = ""
+        session.token = None
+        session.found = None

@@ -150,6 +150,11 @@ class SedaClient:
         self.min_serial = 1
         self._documents: Documents | None = None
 
+    @property
+    def verified(self) -> Documents | None:
+        """The documents verified last (None before the first)."""
+        return self._documents
+
     # -- transport ---------------------------------------------------------------------
     def _call(
         self,

@@ -104,6 +104,7 @@ class Kiosk:
         urgency: str = "normal",
         identity: crypto.ReporterIdentity | None = None,
         language: str = "fa",
+        reporter_choices: list[str] | None = None,
     ) -> ReportDraft:
         """A prisoner's report from this kiosk's institution, by the kiosk channel."""
         return ReportDraft(
@@ -117,6 +118,7 @@ class Kiosk:
             urgency=urgency,
             identity=identity,
             language=language,
+            reporter_choices=list(reporter_choices or []),
         )
 
     def file(self, draft: ReportDraft) -> crypto.TrackingToken:

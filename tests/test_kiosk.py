@@ -285,10 +285,20 @@ def test_the_screen_seals_prints_speaks_switches_language_and_forgets(ward: Ward
             {"do": "choose", "value": "complaint"},
             {"do": "choose", "value": "health"},
             {"do": "choose", "value": "none"},
-            {"do": "text", "text": "CANARY-screen-text"},
-            {"do": "identity", "value": "signed", "name": "CANARY-screen-name"},
         ):
             assert local.post(f"{base}act", data=form, follow_redirects=False).status_code == 303
+        assert screen.session.screen == "bodies"
+        assert screen.session.routed
+        added = screen.session.candidates[0]  # the reporter adds a body (Art. 114)
+        local.post(f"{base}act", data={"do": "toggle_body", "value": added})
+        local.post(f"{base}act", data={"do": "toggle_body", "value": "not-a-body"})
+        assert screen.session.choices == [added]
+        for form in (
+            {"do": "bodies"},
+            {"do": "text", "text": "CANARY-screen-text", "urgent": "yes"},
+            {"do": "identity", "value": "signed", "name": "CANARY-screen-name", "contact": "CANARY-contact"},
+        ):
+            local.post(f"{base}act", data=form)
         assert "CANARY-screen-text" in local.get(base).text  # the confirmation shows it
         local.post(f"{base}act", data={"do": "send"})
         token = screen.session.token
@@ -313,7 +323,14 @@ def test_the_screen_seals_prints_speaks_switches_language_and_forgets(ward: Ward
         screen.wipe_if_idle(time.monotonic() + 91)
         assert 'data-screen="welcome"' in local.get(base).text
     assert kiosk.outbox.count() == 1
-    assert files_containing(ward.home, b"CANARY-screen-text", b"CANARY-screen-name") == []
+    assert files_containing(ward.home, b"CANARY-screen-text", b"CANARY-screen-name", b"CANARY-contact") == []
+    (report_id,) = kiosk.send_due()
+    view = kiosk.status(token)
+    assert not isinstance(view, Waiting)
+    assert (added, "reporter_choice") in {(r.body, r.via) for r in view.view.recipients}
+    envelope, opened = Officer(ward.url, ward.keys, "provincial_dg_prisons--tehran").open(report_id)
+    assert envelope.routing.urgency == "urgent"
+    assert opened.payload.text == "CANARY-screen-text"
 
 
 def _speaker(out: Path) -> Speaker | None:

@@ -26,6 +26,7 @@ from kiosk_client.client import SedaClient
 from kiosk_client.device import DIRECTORY, OUTBOX, SETTINGS, Device
 from kiosk_client.kiosk import Kiosk
 from kiosk_client.outbox import Outbox
+from kiosk_client.screen.run import start_page
 from server.demo.keys import DemoKeys
 from tests.browser import AXE, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, axe_findings, require_browser
 from tests.intake_support import LiveServer, Officer, free_port, secret_needles, seeded_sqlite
@@ -138,6 +139,12 @@ def _file_a_report(page: Page, ward: Ward, text: str, *, shots: bool = False) ->
             _shot(page, step)
             _accessible(page, step)
         page.click(f"button[value={value}]")
+    assert _screen(page) == "bodies"
+    assert page.locator("#routed li").count() >= 2  # the policy's bodies, shown before sending
+    if shots:
+        _shot(page, "bodies")
+        _accessible(page, "bodies")
+    page.click("#bodies-next")
     assert _screen(page) == "text"
     page.fill("#text", text)
     if shots:
@@ -219,6 +226,7 @@ def test_inactivity_wipes_the_session_and_back_shows_nothing_of_it(
     page.click("button[value=complaint]")
     page.click("button[value=health]")
     page.click("button[value=none]")
+    page.click("#bodies-next")
     page.fill("#text", canary)
     page.click("#next")
     assert _screen(page) == "identity"
@@ -293,11 +301,7 @@ def test_a_tampered_kept_directory_shows_the_out_of_service_screen(
         page.click("#start")
         page.click("button[value=complaint]")
         page.click("button[value=health]")
-        page.click("button[value=none]")
-        page.fill("#text", "متن")
-        page.click("#next")
-        page.click("#anonymous")
-        page.click("#send")
+        page.click("button[value=none]")  # the bodies come from the directory: it does not verify
         page.wait_for_selector("body[data-screen=out_of_service]", timeout=60_000)
         _shot(page, "out-of-service")
         _accessible(page, "out of service")
@@ -305,3 +309,18 @@ def test_a_tampered_kept_directory_shows_the_out_of_service_screen(
         process.terminate()
         process.wait(15)
     assert Outbox(home / OUTBOX).count() == 0  # nothing was sealed
+
+
+def test_chromium_starts_from_a_private_page_not_from_the_secret_address(
+    ward: Ward, context: tuple[BrowserContext, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "profile-folder"
+    folder.mkdir(mode=0o700)
+    page_file = start_page(folder, ward.screen)
+    assert page_file.stat().st_mode & 0o077 == 0  # only the kiosk's user reads it
+    assert ward.screen.split("/")[3] not in page_file.as_uri()  # the command line carries no secret
+    browser, _ = context
+    page = browser.new_page()
+    page.goto(page_file.as_uri())
+    page.wait_for_selector("body[data-screen=welcome]")
+    assert page.url == ward.screen

@@ -24,12 +24,13 @@ from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 
 import crypto
-from kiosk_client.client import ClientError, UnavailableError
+from kiosk_client.client import ClientError, ReportDraft, UnavailableError
 from kiosk_client.kiosk import Kiosk, OutOfServiceError, Waiting
 from kiosk_client.screen.receipt import Printer
 from kiosk_client.screen.session import CHOICES, TOKEN_DIGITS, Outcome, Session, act
 from kiosk_client.screen.speech import Speaker, screen_words
 from kiosk_client.screen.texts import Texts
+from routing.errors import RoutingError
 from routing.taxonomy import CATEGORIES
 
 _HERE = Path(__file__).parent
@@ -63,6 +64,13 @@ class Screen:
     def base(self) -> str:
         return f"/{self.secret}/"
 
+    def body_names(self) -> dict[str, tuple[str, str]]:
+        """Body codes to their Persian and English names, from the verified directory."""
+        documents = self.kiosk.client.verified  # the last verified: no new fetch
+        if documents is None:
+            return {}
+        return {e.body: (e.name_fa, e.name_en) for e in documents.directory.bodies}
+
     def wipe(self) -> None:
         """Replace the session whole: the next person finds nothing of this one."""
         self.session = Session()
@@ -78,6 +86,8 @@ class Screen:
             session = self.session
             outcome = act(session, form)
             self._carry_out(session, outcome)
+            if session is self.session and session.screen == "bodies" and not session.routed:
+                self._bodies(session)
 
     def _carry_out(self, session: Session, outcome: Outcome) -> None:
         if outcome.wipe:
@@ -92,23 +102,54 @@ class Screen:
             printed = self.printer.print_token(session.token, Texts(session.language))
             session.notice = "kiosk.printed" if printed else "kiosk.print_failed"
 
-    def _file(self, session: Session) -> None:
+    def _draft(self, session: Session, text: str, choices: list[str]) -> ReportDraft:
         answers = session.answers
-        identity = crypto.ReporterIdentity(name=session.name) if session.name else None
-        draft = self.kiosk.draft(
-            session.text,
+        identity = (
+            crypto.ReporterIdentity(name=session.name, contact=session.contact) if session.name else None
+        )
+        return self.kiosk.draft(
+            text,
             report_type=answers["report_type"],
             category=answers["category"],
             concerns=answers["concerns"],
+            urgency="urgent" if session.urgent else "normal",
             identity=identity,
             language=session.language,
+            reporter_choices=choices,
         )
+
+    def _bodies(self, session: Session) -> None:
+        """The bodies the policy sends this report to, and those the reporter may add (Art. 114:
+        "any of the relevant bodies"): national ones, the province's, the institution's own."""
+        try:
+            documents = self.kiosk.documents()
+            decision = self.kiosk.client.decide(self._draft(session, "-", []))
+        except (OutOfServiceError, RoutingError):
+            session.screen = "out_of_service"
+            return
+        routed = [r.body for r in decision.recipients]
+        place = documents.routing.institution(self.kiosk.device.institution)
+        session.routed = routed
+        session.candidates = [
+            b.code
+            for b in documents.routing.bodies
+            if b.code not in routed
+            and b.active
+            and (
+                b.level == "national"
+                or (b.level == "province" and b.province == place.province)
+                or b.institution == place.code
+            )
+        ]
+
+    def _file(self, session: Session) -> None:
+        draft = self._draft(session, session.text, list(session.choices))
         try:
             session.token = self.kiosk.file(draft)
         except OutOfServiceError:
             session.screen = "out_of_service"
             return
-        session.text = session.name = ""  # sealed: the plaintext is not kept a moment longer
+        session.text = session.name = session.contact = ""  # sealed: not kept a moment longer
         session.answers.clear()
         session.screen = "token"
 
@@ -162,6 +203,12 @@ def create_screen_app(screen: Screen) -> Litestar:
     def render() -> Response[str]:
         session = screen.session
         texts = Texts(session.language)
+        names = screen.body_names()
+
+        def body_name(code: str) -> str:
+            found = names.get(code)
+            return (found[0] if texts.language == "fa" else found[1]) if found else code
+
         category_names = {
             code: (c.name_fa if texts.language == "fa" else c.name_en) for code, c in categories.items()
         }
@@ -178,6 +225,7 @@ def create_screen_app(screen: Screen) -> Litestar:
             printer=screen.printer is not None,
             token_digits=TOKEN_DIGITS,
             waiting=isinstance(session.found, Waiting),
+            body_name=body_name,
         )
         return Response(html, media_type="text/html", headers=_HEADERS)
 

@@ -5,6 +5,8 @@ closes. Nothing is logged of the requests (the address holds the secret)."""
 from __future__ import annotations
 
 import contextlib
+import html
+import os
 import shutil
 import socket
 import sys
@@ -56,12 +58,26 @@ async def _send_forever(kiosk: Kiosk, period: float) -> None:
         await anyio.sleep(period)
 
 
+def start_page(profile: Path, url: str) -> Path:
+    """A page in the (private, 0700) profile folder that sends Chromium on to ``url``: the
+    secret address never appears on Chromium's command line, which any local user can read."""
+    page = profile / "start.html"
+    descriptor = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(
+            '<!doctype html><meta name="referrer" content="no-referrer">'
+            f'<meta http-equiv="refresh" content="0;url={html.escape(url)}">'
+        )
+    return page
+
+
 async def _chromium(url: str) -> None:
     """Chromium on the screen until it closes; its profile is fresh and removed afterwards."""
     profile = tempfile.mkdtemp(prefix="seda-kiosk-", dir=_MEMORY)
     try:
+        page = start_page(Path(profile), url)
         process = await anyio.open_process(
-            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url]
+            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", page.as_uri()]
         )
         await process.wait()
     finally:

@@ -16,7 +16,7 @@ from routing.taxonomy import CATEGORIES
 from routing.vocabulary import Concern, ReportType
 
 # The report's steps, in order; each chooses one thing or takes the text.
-STEPS = ("report_type", "category", "concerns", "text", "identity", "confirm")
+STEPS = ("report_type", "category", "concerns", "bodies", "text", "identity", "confirm")
 CHOICES: dict[str, tuple[str, ...]] = {
     "report_type": tuple(t.value for t in ReportType),
     "category": tuple(c.code for c in CATEGORIES),
@@ -24,6 +24,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 MAX_TEXT = 50_000
 MAX_NAME = 200
+MAX_CONTACT = 300
+MAX_CHOICES = 8  # bodies a reporter may add (the server's limit too)
 TOKEN_DIGITS = 20
 
 
@@ -35,6 +37,12 @@ class Session:
     answers: dict[str, str] = field(default_factory=dict)
     text: str = field(default="", repr=False)
     name: str = field(default="", repr=False)
+    contact: str = field(default="", repr=False)
+    urgent: bool = False
+    # Bodies: those the policy chose (shown), those the reporter may add, those added.
+    routed: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
     token: crypto.TrackingToken | None = field(default=None, repr=False)
     found: Status | Waiting | None = field(default=None, repr=False)
     retaliation: bool = False
@@ -55,7 +63,7 @@ class Outcome:
     wipe: bool = False
 
 
-def act(session: Session, form: dict[str, str], clock: Callable[[], float] = time.monotonic) -> Outcome:  # noqa: PLR0912 (one switch over the acts)
+def act(session: Session, form: dict[str, str], clock: Callable[[], float] = time.monotonic) -> Outcome:
     """Apply one touch to the session; what else must happen (seal, look up, print, wipe)."""
     session.touched = clock()
     session.error = None
@@ -73,44 +81,73 @@ def act(session: Session, form: dict[str, str], clock: Callable[[], float] = tim
         session.screen = "status_entry"
     elif do == "back":
         _back(session)
-    elif do == "choose" and session.screen in CHOICES:
-        value = form.get("value", "")
-        if value not in CHOICES[session.screen]:
+    elif session.screen in STEPS:
+        return _report_step(session, do, form)
+    else:
+        return _follow_step(session, do, form)
+    return Outcome()
+
+
+def _report_step(session: Session, do: str, form: dict[str, str]) -> Outcome:  # noqa: PLR0911 (one return per step)
+    """A touch on one of the report's screens."""
+    screen, value = session.screen, form.get("value", "")
+    if do == "choose" and screen in CHOICES:
+        if value not in CHOICES[screen]:
             session.error = "kiosk.required"
-        else:
-            session.answers[session.screen] = value
-            _forward(session)
-    elif do == "text" and session.screen == "text":
+            return Outcome()
+        session.answers[screen] = value
+    elif do == "toggle_body" and screen == "bodies":
+        _toggle(session, value)
+        return Outcome()
+    elif do == "text" and screen == "text":
+        session.urgent = form.get("urgent") == "yes"
         text = form.get("text", "").strip()
         if not text:
             session.error = "kiosk.required"
-        else:
-            session.text = text[:MAX_TEXT]
-            _forward(session)
-    elif do == "identity" and session.screen == "identity":
+            return Outcome()
+        session.text = text[:MAX_TEXT]
+    elif do == "identity" and screen == "identity":
+        signed = value == "signed"
         name = form.get("name", "").strip()[:MAX_NAME]
-        if form.get("value") == "signed" and not name:
+        if signed and not name:
             session.error = "kiosk.required"
-        else:
-            session.name = name if form.get("value") == "signed" else ""
-            _forward(session)
-    elif do == "send" and session.screen == "confirm":
+            return Outcome()
+        session.name = name if signed else ""
+        session.contact = form.get("contact", "").strip()[:MAX_CONTACT] if signed else ""
+    elif do == "send" and screen == "confirm":
         return Outcome(file=True)
-    elif do == "print" and session.screen == "token":
+    elif do != "bodies" or screen != "bodies":
+        return Outcome()  # not an act of this screen: nothing changes
+    _forward(session)
+    return Outcome()
+
+
+def _follow_step(session: Session, do: str, form: dict[str, str]) -> Outcome:
+    """A touch on the token, status or follow-up screens."""
+    screen = session.screen
+    if do == "print" and screen == "token":
         return Outcome(print_receipt=True)
-    elif do == "status" and session.screen == "status_entry":
+    if do == "status" and screen == "status_entry":
         return Outcome(lookup="".join(ch for ch in form.get("token", "") if ch.isdigit())[: TOKEN_DIGITS * 2])
-    elif do == "follow_up" and session.screen == "status_view":
+    if do == "follow_up" and screen == "status_view":
         session.retaliation = form.get("retaliation") == "yes"
         session.protection = session.retaliation
         session.screen = "follow_up"
-    elif do == "send_follow_up" and session.screen == "follow_up":
+    elif do == "send_follow_up" and screen == "follow_up":
         text = form.get("text", "").strip()
-        if not text:
-            session.error = "kiosk.required"
-        else:
+        if text:
             return Outcome(follow_up=text[:MAX_TEXT])
+        session.error = "kiosk.required"
     return Outcome()
+
+
+def _toggle(session: Session, body: str) -> None:
+    if body in session.choices:
+        session.choices.remove(body)
+    elif body in session.candidates and len(session.choices) < MAX_CHOICES:
+        session.choices.append(body)
+    elif body in session.candidates:
+        session.error = "kiosk.bodies.full"
 
 
 def _forward(session: Session) -> None:
@@ -125,6 +162,7 @@ def _back(session: Session) -> None:
     else:  # home: nothing of the report or the look-up stays
         session.screen = "welcome"
         session.answers.clear()
-        session.text = session.name = ""
+        session.text = session.name = session.contact = ""
+        session.choices.clear()
         session.token = None
         session.found = None

@@ -16,7 +16,8 @@ _WORDS = {
     "report_type": ("kiosk.step.report_type",),
     "category": ("kiosk.step.category",),
     "concerns": ("kiosk.step.concerns",),
-    "text": ("kiosk.step.text", "kiosk.step.text.hint"),
+    "bodies": ("kiosk.step.bodies", "kiosk.bodies.routed", "kiosk.bodies.add"),
+    "text": ("kiosk.step.text", "kiosk.step.text.hint", "kiosk.urgent"),
     "identity": (
         "kiosk.step.identity",
         "kiosk.identity.anonymous",

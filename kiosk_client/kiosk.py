@@ -9,6 +9,7 @@ before anything is sealed, so a tampered copy puts the kiosk out of service, nev
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable
@@ -49,7 +50,20 @@ class OutOfServiceError(Exception):
 
 @dataclass(frozen=True)
 class Waiting:
-    """The report of a token is still in this kiosk's outbox: sealed, not yet sent."""
+    """The report of a token is still in this kiosk's outbox: sealed, not yet sent.
+    ``undeliverable``: the server refused it for good (file it again)."""
+
+    undeliverable: bool = False
+
+
+# Refusals that sending the same bytes again cannot cure: the report, as sealed, will not be
+# taken (the policy or the directory changed since, or the envelope is wrong). The row stays
+# (nothing filed is dropped without a person deciding), is tried once a day, and the status
+# screen asks the reporter to file again.
+PERMANENT = frozenset(
+    {"routing-refused", "invalid-envelope", "report-id-conflict", "stale-directory", "invalid-request"}
+)
+DAY = 24 * 3600.0
 
 
 class Kiosk:
@@ -69,14 +83,18 @@ class Kiosk:
             http, device.root_public, retries=0, signer=device.sign, clock=lambda: datetime.now(UTC)
         )
         self.outbox = Outbox(device.home / OUTBOX)
-        self.refusals: list[str] = []  # codes the server refused rows with (never content)
 
     def close(self) -> None:
         self.outbox.close()
 
     # -- trust -------------------------------------------------------------------------
     def documents(self) -> Documents:
-        """Verified documents: the server's if it answers (kept), else the kept copy."""
+        """Verified documents: the server's if it answers (kept), else the kept copy. The kept
+        copy's serial is the least the server's may have: no rolling back to an older one."""
+        kept_first = self.device.kept_documents()
+        if kept_first is not None and self.client.verified is None:
+            with contextlib.suppress(TrustError):
+                self.client.trust(*kept_first)  # sets the least serial the server's may have
         try:
             fetched: tuple[bytes, bytes] | None = self.client.fetch_documents()
         except (UnavailableError, ClientError):
@@ -148,8 +166,8 @@ class Kiosk:
                 self.outbox.tried(item.report_id, self.wall() + self._retry())
                 break
             except ClientError as error:
-                self.refusals.append(error.code)
-                self.outbox.tried(item.report_id, self.wall() + self._retry() * 10)
+                later = DAY if error.code in PERMANENT else self._retry() * 10
+                self.outbox.tried(item.report_id, self.wall() + later, refused=error.code)
                 continue
             except (msgspec.DecodeError, msgspec.ValidationError):
                 self.outbox.tried(item.report_id, self.wall() + self._retry())
@@ -165,8 +183,9 @@ class Kiosk:
     def status(self, token: crypto.TrackingToken) -> Status | Waiting:
         """The report's status from the server, or ``Waiting`` while it is in the outbox."""
         secrets = crypto.derive_from_token(token)
-        if self.outbox.waiting(crypto.lookup_verifier(secrets.lookup_secret)):
-            return Waiting()
+        held = self.outbox.held(crypto.lookup_verifier(secrets.lookup_secret))
+        if held is not None:
+            return Waiting(undeliverable=held in PERMANENT)
         self.documents()
         return self.client.status(token)
 

@@ -24,7 +24,7 @@ import crypto
 from kiosk_client.cli import pinned_root
 from kiosk_client.client import ClientError, UnavailableError
 from kiosk_client.device import Device, NotEnrolledError, enrol
-from kiosk_client.kiosk import Kiosk, KioskSettings, OutOfServiceError, Waiting
+from kiosk_client.kiosk import PERMANENT, Kiosk, KioskSettings, OutOfServiceError, Waiting
 
 kiosk_cli = typer.Typer(
     help="The Sedā kiosk: enrol, run the touch screen, or work headless.", no_args_is_help=True
@@ -145,6 +145,10 @@ def send(
             raise typer.Exit(1)
         time.sleep(0.2)
     console.print(f"{kiosk.outbox.count()} reports waiting in the outbox.")
+    refused = [code for code in kiosk.outbox.refusals() if code in PERMANENT]
+    if refused:  # codes only, never content: the operator must look into these
+        console.print(f"[red]{len(refused)} refused for good:[/red] {', '.join(sorted(set(refused)))}")
+        raise typer.Exit(1)
 
 
 @kiosk_cli.command("status")
@@ -164,6 +168,9 @@ def status(home: HomeOption) -> None:
     except (ClientError, UnavailableError) as error:
         console.print(f"[red]Not found or not reachable:[/red] {error.code}")
         raise typer.Exit(1) from None
+    if isinstance(found, Waiting) and found.undeliverable:
+        typer.echo("undeliverable: the server refused it for good; file it again")
+        return
     if isinstance(found, Waiting):
         typer.echo("waiting: sealed in this kiosk's outbox, not sent yet")
         return

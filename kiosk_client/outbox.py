@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     envelope_sha256 BLOB NOT NULL,
     lookup_verifier BLOB,
     send_after REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0
+    attempts INTEGER NOT NULL DEFAULT 0,
+    refused TEXT
 )
 """
 
@@ -78,23 +79,32 @@ class Outbox:
         ).fetchall()
         return [Pending(*row) for row in rows]
 
-    def tried(self, report_id: str, retry_at: float) -> None:
+    def tried(self, report_id: str, retry_at: float, refused: str | None = None) -> None:
+        """An attempt that did not deliver; ``refused``: the server's refusal code, if any."""
         with self._db:
             self._db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, send_after = ? WHERE report_id = ?",
-                (retry_at, report_id),
+                "UPDATE outbox SET attempts = attempts + 1, send_after = ?, refused = ? WHERE report_id = ?",
+                (retry_at, refused, report_id),
             )
 
     def delivered(self, report_id: str) -> None:
         with self._db:
             self._db.execute("DELETE FROM outbox WHERE report_id = ?", (report_id,))
 
-    def waiting(self, lookup_verifier: bytes) -> bool:
-        """Is the report of this token still here, not yet sent?"""
+    def held(self, lookup_verifier: bytes) -> str | None:
+        """The report of this token, if it is still here: ``waiting``, or the code the server
+        last refused it with."""
         found = self._db.execute(
-            "SELECT 1 FROM outbox WHERE lookup_verifier = ?", (lookup_verifier,)
+            "SELECT refused FROM outbox WHERE lookup_verifier = ?", (lookup_verifier,)
         ).fetchone()
-        return found is not None
+        if found is None:
+            return None
+        return str(found[0]) if found[0] else "waiting"
+
+    def refusals(self) -> list[str]:
+        """The refusal codes of the rows the server refused (no content), for the operator."""
+        rows = self._db.execute("SELECT refused FROM outbox WHERE refused IS NOT NULL ORDER BY send_after")
+        return [str(row[0]) for row in rows]
 
     def count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 import crypto
+from kiosk_client.client import TrustError
 from kiosk_client.device import DIRECTORY, POLICY, Device
-from kiosk_client.kiosk import Kiosk, KioskSettings, OutOfServiceError, Waiting
+from kiosk_client.kiosk import PERMANENT, Kiosk, KioskSettings, OutOfServiceError, Waiting
 from kiosk_client.screen.app import Screen, create_screen_app
 from kiosk_client.screen.receipt import Printer
+from kiosk_client.screen.session import Session
 from kiosk_client.screen.speech import Speaker, screen_words
 from kiosk_client.screen.texts import LANGUAGES, Texts, catalogue
 from server.app import create_app
@@ -113,7 +116,7 @@ def test_only_an_approved_kiosk_of_the_reports_institution_files_kiosk_reports(w
     assert pending.state() == "kiosk-refused"
     _report(pending)
     assert pending.send_due() == []
-    assert pending.refusals == ["kiosk-refused"]
+    assert pending.outbox.refusals() == ["kiosk-refused"]
     assert pending.outbox.count() == 1  # refused, but kept: nothing filed is ever dropped
 
     body = pending.outbox.due(time.time() + 3600)[0].body
@@ -152,7 +155,7 @@ def test_a_revoked_kiosk_is_refused_and_a_web_report_cannot_claim_a_kiosk(ward: 
     set_kiosk(ward.url, kiosk.device.kiosk_id, revoke=True)
     _report(kiosk)
     assert kiosk.send_due() == []
-    assert kiosk.refusals == ["kiosk-refused"]
+    assert kiosk.outbox.refusals() == ["kiosk-refused"]
     assert kiosk.state() == "kiosk-refused"
 
     other = ward.kiosk_at("second")
@@ -168,7 +171,7 @@ def test_a_kiosk_files_for_its_own_institution_only(ward: Ward) -> None:
     elsewhere = draft("x", institution=codes[0], channel="kiosk", reporter_type="prisoner")
     kiosk.file(elsewhere)
     assert kiosk.send_due() == []
-    assert kiosk.refusals == ["kiosk-refused"]
+    assert kiosk.outbox.refusals() == ["kiosk-refused"]
 
 
 def test_approval_needs_the_fingerprint_on_the_kiosks_screen(ward: Ward) -> None:
@@ -268,9 +271,15 @@ def test_only_a_system_operator_manages_kiosks_in_the_console(ward: Ward) -> Non
     ]
 
 
-def test_the_screen_seals_prints_speaks_switches_language_and_forgets(ward: Ward, tmp_path: Path) -> None:
+def test_the_screen_seals_prints_speaks_switches_language_and_forgets(  # noqa: PLR0915 (one walk)
+    ward: Ward, tmp_path: Path
+) -> None:
     kiosk = ward.kiosk()
     paper = tmp_path / "printer"
+    os.mkfifo(paper)  # a printer is a device or a spooler's pipe, never a file the kiosk makes
+    printed: list[bytes] = []
+    reader = threading.Thread(target=lambda: printed.append(paper.read_bytes()), daemon=True)
+    reader.start()
     speech = tmp_path / "speech.wav"
     screen = Screen(kiosk, inactivity=90, speaker=_speaker(speech), printer=Printer(paper))
     with TestClient(create_screen_app(screen)) as local:
@@ -308,7 +317,8 @@ def test_the_screen_seals_prints_speaks_switches_language_and_forgets(ward: Ward
         assert "CANARY-screen-text" not in shown
         assert screen.session.text == screen.session.name == ""  # sealed: not kept
         local.post(f"{base}act", data={"do": "print"})
-        assert token.grouped().split("-")[0].encode() in paper.read_bytes()
+        reader.join(10)
+        assert token.grouped().split("-")[0].encode() in printed[0]
         assert screen.session.notice == "kiosk.printed" or "رسید چاپ شد" in local.get(base).text
         if screen.speaker is not None:
             assert local.post(f"{base}speak").status_code == 204
@@ -359,3 +369,94 @@ def test_the_kiosk_catalogues_agree_with_each_other_and_with_the_servers_labels(
         for key, text in kiosk_texts.items():
             if not key.startswith("kiosk."):
                 assert server_texts.gettext(key) == text, (language, key)
+
+
+def _touch(local: TestClient[Litestar], screen: Screen, **form: str) -> None:
+    assert local.post(f"{screen.base}act", data=form, follow_redirects=False).status_code == 303
+
+
+def test_the_next_person_finds_nothing_of_the_last_ones_choices(ward: Ward) -> None:
+    screen = Screen(ward.kiosk(), inactivity=90)
+    with TestClient(create_screen_app(screen)) as local:
+        _touch(local, screen, do="start")
+        for value in ("complaint", "health", "none"):
+            _touch(local, screen, do="choose", value=value)
+        first_routed = list(screen.session.routed)
+        _touch(local, screen, do="bodies")
+        _touch(local, screen, do="text", text="CANARY-first-person", urgent="yes")
+        for _ in range(6):  # back, back, … to the welcome screen
+            _touch(local, screen, do="back")
+        assert screen.session.screen == "welcome"
+        assert screen.session == Session()  # nothing of it: not the text, not "urgent", not the bodies
+        # The next person, about something else: the bodies are worked out for them.
+        _touch(local, screen, do="start")
+        for value in ("complaint", "ill_treatment", "institution_management"):
+            _touch(local, screen, do="choose", value=value)
+        assert screen.session.routed
+        assert screen.session.routed != first_routed
+        page = local.get(screen.base).text
+        assert "CANARY-first-person" not in page
+        _touch(local, screen, do="bodies")
+        assert not screen.session.urgent
+        # Within one turn too: going back and changing the answer changes the bodies.
+        _touch(local, screen, do="back")
+        _touch(local, screen, do="back")
+        _touch(local, screen, do="choose", value="none")
+        expected = screen.kiosk.client.decide(
+            screen.kiosk.draft("-", report_type="complaint", category="ill_treatment", concerns="none")
+        )
+        assert screen.session.routed == [r.body for r in expected.recipients]
+        # The welcome screen is wiped too when nobody touches it (the language chosen there).
+        _touch(local, screen, do="finish")
+        _touch(local, screen, do="language")
+        screen.wipe_if_idle(time.monotonic() + 91)
+        assert screen.session == Session()
+
+
+def test_a_failure_on_the_screen_is_a_page_of_its_own(ward: Ward, monkeypatch: pytest.MonkeyPatch) -> None:
+    kiosk = ward.kiosk()
+    screen = Screen(kiosk, inactivity=90)
+
+    def broken(_: crypto.TrackingToken) -> None:
+        raise TrustError("the server's account does not match")
+
+    monkeypatch.setattr(kiosk, "status", broken)
+    with TestClient(create_screen_app(screen)) as local:
+        _touch(local, screen, do="track")
+        _touch(local, screen, do="status", token=crypto.new_token().digits)
+        page = local.get(screen.base)
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"
+        assert Texts("fa").t("kiosk.failed") in page.text
+
+
+def test_a_report_the_server_refuses_for_good_is_kept_and_shown_as_undeliverable(ward: Ward) -> None:
+    kiosk = ward.kiosk()
+    token = _report(kiosk)
+    (row,) = kiosk.outbox.due(time.time() + 3600)
+    body = msgspec.json.decode(row.body)
+    body["reporter_choices"] = ["no_such_body--national"]  # as if the policy had changed since
+    kiosk.outbox.delivered(row.report_id)
+    verifier = crypto.lookup_verifier(crypto.derive_from_token(token).lookup_secret)
+    kiosk.outbox.add(row.report_id, msgspec.json.encode(body), row.envelope_sha256, verifier, 0.0)
+    assert kiosk.send_due() == []
+    (code,) = kiosk.outbox.refusals()
+    assert code in PERMANENT
+    assert kiosk.status(token) == Waiting(undeliverable=True)
+    assert kiosk.outbox.count() == 1  # kept: nothing filed is dropped without a person deciding
+    assert kiosk.send_due() == []  # and not hammered: tried again in a day
+
+
+@pytest.mark.parametrize(("name", "value"), [("x-seda-kiosk", "9" * 30), ("x-seda-kiosk-time", "1" * 400)])
+def test_oversized_kiosk_headers_are_a_refusal_not_a_crash(ward: Ward, name: str, value: str) -> None:
+    kiosk = ward.kiosk()
+    _report(kiosk)
+    body = kiosk.outbox.due(time.time() + 3600)[0].body
+    headers = {
+        "content-type": "application/json",
+        **kiosk.device.sign("POST", "/api/v1/reports", body),
+        name: value,
+    }
+    answer = ward.http.post("/api/v1/reports", content=body, headers=headers)
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "kiosk-refused"

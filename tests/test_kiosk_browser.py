@@ -99,12 +99,15 @@ def context(tmp_path: Path) -> Iterator[tuple[BrowserContext, Path]]:
     """A fresh Chromium profile on disk, kept for the canary search afterwards."""
     profile = tmp_path / "profile"
     with sync_playwright() as playwright:
+        # Playwright turns the back-forward cache off by default; the kiosk's "back" must hold
+        # with it on too (the screen's pages are no-store, and a restored page asks again).
         browser = playwright.chromium.launch_persistent_context(
             str(profile),
             executable_path=str(CHROMIUM),
             args=CHROMIUM_ARGS,
             headless=True,
             viewport=KIOSK_SIZE,
+            ignore_default_args=["--disable-back-forward-cache"],
         )
         try:
             yield browser, profile

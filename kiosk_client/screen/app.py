@@ -27,7 +27,7 @@ import crypto
 from kiosk_client.client import ClientError, ReportDraft, UnavailableError
 from kiosk_client.kiosk import Kiosk, OutOfServiceError, Waiting
 from kiosk_client.screen.receipt import Printer
-from kiosk_client.screen.session import CHOICES, TOKEN_DIGITS, Outcome, Session, act
+from kiosk_client.screen.session import CHOICES, STEPS, TOKEN_DIGITS, Outcome, Session, act
 from kiosk_client.screen.speech import Speaker, screen_words
 from kiosk_client.screen.texts import Texts
 from routing.errors import RoutingError
@@ -38,6 +38,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+_FRESH = Session()  # what a session that holds nothing of anyone looks like
 _HEADERS = {
     "cache-control": "no-store",
     "content-security-policy": CSP,
@@ -77,17 +78,33 @@ class Screen:
         self.wipes += 1
 
     def wipe_if_idle(self, now: float) -> None:
-        if now - self.session.touched >= self.inactivity and self.session.screen != "welcome":
+        """Wipe a session nobody touched for a while, whatever screen it is on (choices made
+        before going back to the welcome screen are someone's too)."""
+        if now - self.session.touched >= self.inactivity and self.session != _FRESH:
             self.wipe()
 
     def apply(self, form: dict[str, str]) -> None:
-        """One touch, and whatever it asks for (sealing and look-ups run here, in a thread)."""
+        """One touch, and whatever it asks for (sealing and look-ups run here, in a thread).
+        Whatever goes wrong, the screen answers with a page of its own, never a raw error."""
         with self.lock:
             session = self.session
-            outcome = act(session, form)
-            self._carry_out(session, outcome)
-            if session is self.session and session.screen == "bodies" and not session.routed:
-                self._bodies(session)
+            if form.get("do") in {"start", "track"} or (
+                form.get("do") == "back" and session.screen == STEPS[0]
+            ):
+                # A new turn starts from nothing of the last one (only the language and
+                # read-aloud this person just chose on the welcome screen stay).
+                language, speak = session.language, session.speak
+                self.wipe()
+                session = self.session
+                session.language, session.speak = language, speak
+            try:
+                outcome = act(session, form)
+                self._carry_out(session, outcome)
+                if session is self.session and session.screen == "bodies":
+                    self._bodies(session)  # every time: the answers before it may have changed
+            except Exception:  # noqa: BLE001 (a failure must not leave the screen stuck)
+                session.error = "kiosk.failed"
+            session.touched = time.monotonic()  # the person waited for this: time starts now
 
     def _carry_out(self, session: Session, outcome: Outcome) -> None:
         if outcome.wipe:
@@ -141,6 +158,7 @@ class Screen:
                 or b.institution == place.code
             )
         ]
+        session.choices = [code for code in session.choices if code in session.candidates]
 
     def _file(self, session: Session) -> None:
         draft = self._draft(session, session.text, list(session.choices))
@@ -229,7 +247,9 @@ def create_screen_app(screen: Screen) -> Litestar:
         )
         return Response(html, media_type="text/html", headers=_HEADERS)
 
-    @get(base, sync_to_thread=False)
+    # In a worker thread: the lock may be held by a seal or a look-up for a while, and the
+    # event loop must keep serving meanwhile.
+    @get(base, sync_to_thread=True)
     def show() -> Response[str]:
         with screen.lock:
             screen.wipe_if_idle(time.monotonic())
@@ -254,13 +274,16 @@ def create_screen_app(screen: Screen) -> Litestar:
             words = screen_words(session.screen, Texts(session.language))
             await anyio.to_thread.run_sync(screen.speaker.say, words, session.language)
 
+    def idle_check() -> None:
+        with screen.lock:
+            screen.wipe_if_idle(time.monotonic())
+
     @asynccontextmanager
     async def idle_wipes(_: Litestar) -> AsyncIterator[None]:
         async def watch() -> None:
             while True:
                 await anyio.sleep(1.0)
-                with screen.lock:
-                    screen.wipe_if_idle(time.monotonic())
+                await anyio.to_thread.run_sync(idle_check)
 
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(watch)

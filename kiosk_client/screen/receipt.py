@@ -1,10 +1,13 @@
 """A paper receipt with the token, for the person to take away: ESC/POS (the language of
 receipt printers) written to the printer's device (``SEDA_KIOSK_PRINTER``, e.g.
-``/dev/usb/lp0``). Latin digits in big type, since such printers rarely hold a Persian font.
+``/dev/usb/lp0``: a character device, or a pipe to a spooler). Latin digits in big type,
+since such printers rarely hold a Persian font.
 The receipt is the one place a token leaves the screen; nothing else of the report is on it."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import crypto
@@ -41,8 +44,18 @@ class Printer:
         """True when the printer took the receipt."""
         del texts  # the receipt is in Latin letters whatever the screen's language
         try:
-            with self.device.open("ab", buffering=0) as printer:
-                printer.write(receipt_bytes(token))
+            # A printer that is there, never a file made here: the token must not land on a disk.
+            descriptor = os.open(self.device, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
         except OSError:
             return False
+        try:
+            if not (
+                stat.S_ISCHR(os.fstat(descriptor).st_mode) or stat.S_ISFIFO(os.fstat(descriptor).st_mode)
+            ):
+                return False
+            os.write(descriptor, receipt_bytes(token))
+        except OSError:
+            return False
+        finally:
+            os.close(descriptor)
         return True

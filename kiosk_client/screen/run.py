@@ -9,6 +9,7 @@ import html
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +40,7 @@ CHROMIUM_FLAGS = (
     "--overscroll-history-navigation=0",
     "--password-store=basic",
     "--disk-cache-size=1",
+    "--disable-back-forward-cache",
 )
 
 
@@ -71,13 +73,25 @@ def start_page(profile: Path, url: str) -> Path:
     return page
 
 
+def remove_old_profiles(parent: str | None = _MEMORY) -> None:
+    """Profiles a killed kiosk left behind (its cleanup did not run)."""
+    for old in Path(parent or tempfile.gettempdir()).glob("seda-kiosk-*"):
+        shutil.rmtree(old, ignore_errors=True)
+
+
 async def _chromium(url: str) -> None:
     """Chromium on the screen until it closes; its profile is fresh and removed afterwards."""
+    await anyio.to_thread.run_sync(remove_old_profiles)
     profile = tempfile.mkdtemp(prefix="seda-kiosk-", dir=_MEMORY)
     try:
         page = start_page(Path(profile), url)
+        # Its output is not read (and not kept: it can name addresses): a pipe nobody drains
+        # would fill and stop the browser.
         process = await anyio.open_process(
-            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", page.as_uri()]
+            [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", page.as_uri()],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         await process.wait()
     finally:
@@ -95,7 +109,8 @@ def run(
 ) -> None:
     device = Device.load(home)
     # Two kiosks on one outbox file: one for the screen, one for the sender (SQLite copes).
-    on_screen = Kiosk(device, httpx.Client(base_url=device.server, timeout=30.0), settings)
+    # A person waits at the screen: short time-outs there (the sender may wait longer).
+    on_screen = Kiosk(device, httpx.Client(base_url=device.server, timeout=5.0), settings)
     sender = Kiosk(device, httpx.Client(base_url=device.server, timeout=30.0), settings)
     screen = Screen(
         on_screen,

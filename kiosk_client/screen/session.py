@@ -49,7 +49,7 @@ class Session:
     protection: bool = False
     error: str | None = None  # a catalogue key
     notice: str | None = None  # a catalogue key
-    touched: float = field(default_factory=time.monotonic)
+    touched: float = field(default_factory=time.monotonic, compare=False)
 
 
 @dataclass

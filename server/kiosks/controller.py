@@ -19,6 +19,8 @@ from server.intake.controller import Intake
 from server.kiosks import service
 from server.kiosks.service import KioskEnrolled, KioskInfo
 
+_BODY = ("invalid-request", "payload-too-large")
+_SIGNED = ("unauthorized", "forbidden")
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
@@ -58,7 +60,7 @@ class KioskDeviceController(Controller):
         "/enrolment",
         summary="Enrol a kiosk's device key with a one-time code",
         status_code=HTTP_201_CREATED,
-        responses=problem_responses("invalid-request", "unauthorized"),
+        responses=problem_responses(*_BODY, "unauthorized"),
     )
     async def enrol(self, console: NamedDependency[Console], data: JSONBody[KioskEnrolment]) -> KioskEnrolled:
         async with console.write() as session:
@@ -91,7 +93,7 @@ class KioskConsoleController(Controller):
     path = "/console/api/kiosks"
     tags = ("console",)
 
-    @get("/", responses=problem_responses("unauthorized", "forbidden"))
+    @get("/", responses=problem_responses(*_SIGNED))
     async def list_kiosks(
         self, console: NamedDependency[Console], request: Request[Any, Any, Any]
     ) -> list[KioskInfo]:
@@ -102,7 +104,7 @@ class KioskConsoleController(Controller):
     @post(
         "/new",
         status_code=HTTP_201_CREATED,
-        responses=problem_responses("unauthorized", "forbidden", "not-found"),
+        responses=problem_responses(*_BODY, *_SIGNED, "not-found"),
     )
     async def new_kiosk(
         self, console: NamedDependency[Console], request: Request[Any, Any, Any], data: JSONBody[NewKiosk]
@@ -121,7 +123,7 @@ class KioskConsoleController(Controller):
     @post(
         "/{kiosk_id:int}/approve",
         status_code=HTTP_200_OK,
-        responses=problem_responses("unauthorized", "forbidden", "not-found", "conflict", "kiosk-refused"),
+        responses=problem_responses(*_BODY, *_SIGNED, "not-found", "conflict", "kiosk-refused"),
     )
     async def approve(
         self,
@@ -140,7 +142,7 @@ class KioskConsoleController(Controller):
     @post(
         "/{kiosk_id:int}/revoke",
         status_code=HTTP_200_OK,
-        responses=problem_responses("unauthorized", "forbidden", "not-found", "conflict"),
+        responses=problem_responses(*_BODY, *_SIGNED, "not-found", "conflict"),
     )
     async def revoke(
         self, console: NamedDependency[Console], request: Request[Any, Any, Any], kiosk_id: FromPath[int]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -31,6 +32,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 KIOSK_HEADER = "x-seda-kiosk"
 TIME_HEADER = "x-seda-kiosk-time"
 SIGNATURE_HEADER = "x-seda-kiosk-signature"
+_KIOSK_ID = re.compile(r"[0-9]{1,9}")
+_UNIX_TIME = re.compile(r"[0-9]{1,12}")
 
 
 class KioskRefusedError(SedaError):
@@ -193,9 +196,11 @@ async def signing_kiosk(
     raw_id = headers.get(KIOSK_HEADER)
     if raw_id is None:
         return None
+    raw_time = headers.get(TIME_HEADER, "")
+    if not (_KIOSK_ID.fullmatch(raw_id) and _UNIX_TIME.fullmatch(raw_time)):
+        raise KioskRefusedError  # bounded digits: no overflow reaches the database or a float
+    kiosk_id, unix_time = int(raw_id), int(raw_time)
     try:
-        kiosk_id = int(raw_id)
-        unix_time = int(headers.get(TIME_HEADER, ""))
         signature = base64.b64decode(headers.get(SIGNATURE_HEADER, ""), validate=True)
     except (ValueError, binascii.Error):
         raise KioskRefusedError from None

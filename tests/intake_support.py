@@ -228,6 +228,13 @@ class LiveServer:
         self.stop()
 
 
+def file_haystacks(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (SQLite's WAL and journal included), by its path there."""
+    return {
+        f"file {path.relative_to(folder)}": path.read_bytes() for path in folder.rglob("*") if path.is_file()
+    }
+
+
 def secret_needles(canary: str, token: crypto.TrackingToken, lookup_secret: bytes) -> dict[str, bytes]:
     """Every form in which a canary, a token or its lookup secret could leak."""
     digits = token.grouped().replace("-", "")

@@ -14,7 +14,7 @@ from routing.vocabulary import Channel
 from server.db.lifecycle import Database
 from server.db.models import Report
 from server.kiosks import service
-from tests.intake_support import run_coroutine
+from tests.intake_support import file_haystacks, run_coroutine
 
 INSTITUTION = "tehran-central"
 
@@ -69,14 +69,8 @@ def enrolled_kiosk(
 
 
 def files_containing(root: Path, *needles: bytes) -> list[str]:
-    """Every file under ``root`` (SQLite's journal and WAL included) holding a needle."""
-    found = []
-    for path in root.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            if any(needle in data for needle in needles):
-                found.append(str(path.relative_to(root)))
-    return found
+    """The files under ``root`` (SQLite's journal and WAL included) holding a needle."""
+    return [name for name, data in file_haystacks(root).items() if any(needle in data for needle in needles)]
 
 
 def kiosk_reports(url: str) -> list[str]:

@@ -26,6 +26,7 @@ from tests.intake_support import (
     Officer,
     draft,
     dump_tables,
+    file_haystacks,
     secret_needles,
     seeded_sqlite,
 )
@@ -144,9 +145,7 @@ def test_canaries_in_text_identity_and_token_appear_nowhere(
     lookup_secret = crypto.derive_from_token(token).lookup_secret
     needles = secret_needles(canary, token, lookup_secret)
     haystacks = {"database": dump_tables(url), "log": server.log_path.read_bytes()}
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            haystacks[f"file {path.name}"] = path.read_bytes()
+    haystacks |= file_haystacks(tmp_path)
     assert haystacks["log"].count(b'"event": "request"') >= 8, "the server must have logged the requests"
     found = [
         (name, where) for name, needle in needles.items() for where, hay in haystacks.items() if needle in hay

@@ -24,6 +24,7 @@ from tests.browser import (
 from tests.intake_support import (
     LiveServer,
     dump_tables,
+    file_haystacks,
     run_coroutine,
     secret_needles,
 )
@@ -201,9 +202,7 @@ def assert_no_plaintext_on_the_server(site: Site, canary: str, token: crypto.Tra
     server's log, or any file in its working directory (the database, its WAL)."""
     needles = secret_needles(canary, token, crypto.derive_from_token(token).lookup_secret)
     haystacks = {"database": dump_tables(site.url), "log": site.server.log_path.read_bytes()}
-    for path in site.workdir.rglob("*"):
-        if path.is_file():
-            haystacks[f"file {path.name}"] = path.read_bytes()
+    haystacks |= file_haystacks(site.workdir)
     found = [
         (name, where) for name, needle in needles.items() for where, hay in haystacks.items() if needle in hay
     ]

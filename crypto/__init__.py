@@ -87,6 +87,18 @@ from crypto.keys import (
 )
 from crypto.messages import MessageBody, SealedMessage, open_message, seal_message
 from crypto.sealing import RecipientWrap
+from crypto.slips import (
+    ClaimCode,
+    ClaimSecrets,
+    Slip,
+    SlipRecord,
+    derive_claim,
+    new_claim_code,
+    new_slip,
+    open_slip,
+    parse_claim_code,
+    slip_record,
+)
 from crypto.token import TrackingToken, new_token, parse_token
 
 __all__ = [
@@ -94,6 +106,8 @@ __all__ = [
     "TOKEN_PARAMS_V1",
     "Argon2Params",
     "AttachmentRef",
+    "ClaimCode",
+    "ClaimSecrets",
     "CryptoError",
     "DirectoryEntry",
     "DirectoryInstitution",
@@ -117,6 +131,8 @@ __all__ = [
     "SealedMessage",
     "SignatureError",
     "SignedDocument",
+    "Slip",
+    "SlipRecord",
     "TokenFormatError",
     "TokenSecrets",
     "TrackingToken",
@@ -126,6 +142,7 @@ __all__ = [
     "check_referral_tag",
     "check_thread_tag",
     "decode_envelope",
+    "derive_claim",
     "derive_from_passphrase",
     "derive_from_token",
     "device_public_key",
@@ -134,15 +151,19 @@ __all__ = [
     "grant_body_key",
     "key_fingerprint",
     "lookup_verifier",
+    "new_claim_code",
     "new_device_seed",
     "new_report_keys",
     "new_seed",
+    "new_slip",
     "new_token",
     "open_attachment",
     "open_body_key_grant",
     "open_chunks",
     "open_message",
     "open_report",
+    "open_slip",
+    "parse_claim_code",
     "parse_token",
     "protect_officer_seed",
     "public_key_of",
@@ -158,6 +179,7 @@ __all__ = [
     "sign_directory",
     "sign_document",
     "sign_request",
+    "slip_record",
     "stream_digest",
     "thread_tag",
     "unlock_officer_seed",

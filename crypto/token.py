@@ -72,8 +72,7 @@ class TrackingToken:
 
     def grouped(self, persian: bool = False) -> str:
         """Groups of four separated by dashes, read left to right, in Latin or Persian digits."""
-        text = "-".join(self.digits[i : i + GROUP] for i in range(0, TOKEN_DIGITS, GROUP))
-        return text.translate(str.maketrans("0123456789", _PERSIAN)) if persian else text
+        return group_digits(self.digits, persian)
 
 
 def new_token(randbelow: Callable[[int], int] = secrets.randbelow) -> TrackingToken:
@@ -82,8 +81,9 @@ def new_token(randbelow: Callable[[int], int] = secrets.randbelow) -> TrackingTo
     return TrackingToken(body + damm_check_digit(body))
 
 
-def parse_token(text: str) -> TrackingToken:
-    """Read a token as a person typed it.
+def read_digits(text: str, count: int, noun: str) -> str:
+    """The canonical Latin digits of a checked number as a person typed it (a tracking token,
+    a box slip's claim code): Latin, Persian or Arabic-Indic digits, separators ignored.
 
     Raises ``TokenFormatError`` saying what to fix: a character that is neither a digit nor
     a separator, the wrong number of digits, or a check digit that does not match (a typo).
@@ -94,12 +94,21 @@ def parse_token(text: str) -> TrackingToken:
         if char in _DIGIT_VALUES:
             digits.append(chr(0x30 + _DIGIT_VALUES[char]))
         elif char not in _SEPARATORS:
-            raise TokenFormatError(
-                "character", "a tracking token has only digits (and optional spaces or dashes)"
-            )
-    if len(text) > 200 or len(digits) != TOKEN_DIGITS:
-        raise TokenFormatError("length", f"a tracking token has exactly {TOKEN_DIGITS} digits")
+            raise TokenFormatError("character", f"a {noun} has only digits (and optional spaces or dashes)")
+    if len(text) > 200 or len(digits) != count:
+        raise TokenFormatError("length", f"a {noun} has exactly {count} digits")
     canonical = "".join(digits)
     if damm_check_digit(canonical) != "0":
-        raise TokenFormatError("check", "this token has a typing mistake: check each digit and try again")
-    return TrackingToken(canonical)
+        raise TokenFormatError("check", f"this {noun} has a typing mistake: check each digit and try again")
+    return canonical
+
+
+def group_digits(digits: str, persian: bool = False) -> str:
+    """Groups of four separated by dashes, read left to right, in Latin or Persian digits."""
+    text = "-".join(digits[i : i + GROUP] for i in range(0, len(digits), GROUP))
+    return text.translate(str.maketrans("0123456789", _PERSIAN)) if persian else text
+
+
+def parse_token(text: str) -> TrackingToken:
+    """Read a token as a person typed it (``read_digits``: ``TokenFormatError`` to fix)."""
+    return TrackingToken(read_digits(text, TOKEN_DIGITS, "tracking token"))

@@ -126,6 +126,26 @@ class Documents:
         raise TrustError("a recipient is not in the signed directory")
 
 
+class SlipSecrets(msgspec.Struct, frozen=True):
+    """What a transcriber's device seals a box letter with when a slip came with it
+    (PROTOCOL.md §13): the slip's verifier and reply key, and the thread key it opened."""
+
+    lookup_verifier: bytes
+    reporter_public_key: bytes
+    thread_key: bytes
+
+    def __repr__(self) -> str:
+        return "SlipSecrets(<hidden>)"
+
+
+def _verifier_of(secrets: crypto.TokenSecrets | SlipSecrets | None) -> bytes | None:
+    if secrets is None:
+        return None
+    if isinstance(secrets, SlipSecrets):
+        return secrets.lookup_verifier
+    return crypto.lookup_verifier(secrets.lookup_secret)
+
+
 class SedaClient:
     """A client of one Sedā server, pinned to one root public key."""
 
@@ -302,16 +322,23 @@ class SedaClient:
         return receipt
 
     def build_submission(
-        self, draft: ReportDraft, secrets: crypto.TokenSecrets, *, solve_puzzle: bool = True
+        self,
+        draft: ReportDraft,
+        secrets: crypto.TokenSecrets | SlipSecrets | None,
+        *,
+        solve_puzzle: bool = True,
     ) -> dict[str, Any]:
-        """Route, upload the attachments and seal: the body of ``POST /api/v1/reports``."""
+        """Route, upload the attachments and seal: the body of ``POST /api/v1/reports`` (or,
+        without a puzzle, of a box letter). ``secrets``: a token's, a slip's (PROTOCOL.md §13),
+        or None for a report no one can track (a box letter without a slip)."""
         docs = self.documents()
         decision = self.decide(draft)
         publics = [docs.public_key(r.body) for r in decision.recipients]
         with_identity = [docs.public_key(r.body) for r in decision.recipients if r.identity]
         routing = _routing_of(draft)
         report_id = str(uuid.uuid4())
-        reporter_public = secrets.reporter_public_key
+        reporter_public = None if secrets is None else secrets.reporter_public_key
+        thread_key = None if secrets is None else secrets.thread_key
         keys = crypto.new_report_keys(with_identity=draft.identity is not None)
         context = crypto.report_context(
             report_id=report_id,
@@ -326,7 +353,7 @@ class SedaClient:
             fields=draft.fields,
             attachments=refs,
             language=draft.language,
-            thread_key=secrets.thread_key,
+            thread_key=thread_key,
         )
         envelope, _ = crypto.seal_report(
             report_id=report_id,
@@ -340,17 +367,18 @@ class SedaClient:
         )
         escrow = self.escrow(decision, envelope, keys)
         escrowed = [item["wrap"].key_id for item in escrow]
+        context = envelope.context()
         return {
             "envelope": envelope,
             "directory_serial": docs.serial,
             "reporter_choices": draft.reporter_choices,
-            "lookup_verifier": crypto.lookup_verifier(secrets.lookup_secret),
+            "lookup_verifier": _verifier_of(secrets),
             "attachments": [ref.attachment_id for ref in refs],
             "puzzle": self._solve("submit", uuid.UUID(report_id).bytes) if solve_puzzle else None,
-            "thread_tag": crypto.thread_tag(secrets.thread_key, envelope.context()),
+            "thread_tag": None if thread_key is None else crypto.thread_tag(thread_key, context),
             "escrow": escrow,
             "escrow_tag": (
-                crypto.escrow_tag(secrets.thread_key, envelope.context(), escrowed) if escrow else None
+                crypto.escrow_tag(thread_key, context, escrowed) if escrow and thread_key else None
             ),
         }
 

@@ -21,6 +21,17 @@ from routing.errors import RoutingError
 LOCAL_ZONE = timezone(timedelta(hours=3, minutes=30), "IRST")
 _DURATION = re.compile(r"^([1-9][0-9]{0,3})([hdwm])\Z")
 _SATURDAY = 5  # date.weekday(): Monday is 0
+# The Solar Hijri months' names, for printed dates (Persian; English transliteration).
+JALALI_MONTHS = {
+    "fa": (
+        "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+        "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+    ),
+    "en": (
+        "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
+        "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
+    ),
+}  # fmt: skip
 
 
 class DurationError(RoutingError):

@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from server import __version__
+from server.boxes.controller import BoxesController
 from server.console.controller import ConsoleAccountController, ConsoleController
 from server.console.deadlines import lifespan_of
 from server.console.state import Console
@@ -54,6 +55,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             IntakeController,
             ConsoleAccountController,
             ConsoleController,
+            BoxesController,
             KioskDeviceController,
             KioskConsoleController,
             WebController,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiosk_client.cli import report_cli
 from server.audit import ChainVerification, stored_hash_at, verify_stored_chain
+from server.boxes.cli import boxes_cli
 from server.console.cli import officer_cli
 from server.db import migrate
 from server.db.engine import backend_name, is_sqlite
@@ -47,6 +48,7 @@ cli.add_typer(keys_cli, name="keys")
 cli.add_typer(report_cli, name="report")
 cli.add_typer(officer_cli, name="officer")
 cli.add_typer(kiosk_cli, name="kiosk")
+cli.add_typer(boxes_cli, name="boxes")
 console = Console(stderr=True)
 _T = TypeVar("_T")
 

@@ -48,8 +48,10 @@ PROBLEMS: dict[str, Problem] = {
     "stale-directory": Problem(409, "problem.stale_directory.title", "problem.stale_directory.detail"),
     "puzzle-failed": Problem(403, "problem.puzzle_failed.title", "problem.puzzle_failed.detail"),
     "kiosk-refused": Problem(403, "problem.kiosk_refused.title", "problem.kiosk_refused.detail"),
+    "channel-refused": Problem(403, "problem.channel_refused.title", "problem.channel_refused.detail"),
     "invalid-envelope": Problem(422, "problem.invalid_envelope.title", "problem.invalid_envelope.detail"),
     "routing-refused": Problem(422, "problem.routing_refused.title", "problem.routing_refused.detail"),
+    "box-refused": Problem(422, "problem.box_refused.title", "problem.box_refused.detail"),
     "upload-incomplete": Problem(422, "problem.upload_incomplete.title", "problem.upload_incomplete.detail"),
     "payload-too-large": Problem(413, "problem.payload_too_large.title", "problem.payload_too_large.detail"),
     "unsupported-media-type": Problem(

@@ -224,7 +224,7 @@ def test_only_a_system_operator_manages_kiosks_in_the_console(ward: Ward) -> Non
     for role, body in [
         (OfficerRole.OFFICER, "provincial_dg_prisons--tehran"),
         (OfficerRole.BODY_ADMIN, "provincial_dg_prisons--tehran"),
-        (OfficerRole.BOX_TRANSCRIBER, None),
+        (OfficerRole.BOX_TRANSCRIBER, "institution_inspection_representative--tehran-central"),
         (OfficerRole.SUMMARY_READER, None),
         (OfficerRole.OPERATOR, None),
     ]:

@@ -11,29 +11,13 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from babel.messages.pofile import read_po
 
+from routing.deadlines import JALALI_MONTHS
+
 LANGUAGES = ("fa", "en")
 RTL = frozenset({"fa"})
 _LOCALES = Path(__file__).parent.parent / "locales"
 _PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _TEHRAN = ZoneInfo("Asia/Tehran")
-_MONTHS_FA = (
-    "فروردین",
-    "اردیبهشت",
-    "خرداد",
-    "تیر",
-    "مرداد",
-    "شهریور",
-    "مهر",
-    "آبان",
-    "آذر",
-    "دی",
-    "بهمن",
-    "اسفند",
-)
-_MONTHS_EN = (
-    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
-    "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
-)  # fmt: skip
 
 
 @cache
@@ -67,7 +51,7 @@ class Texts:
             return "—"
         local = moment.astimezone(_TEHRAN)
         day = jdatetime.date.fromgregorian(date=local.date())
-        months = _MONTHS_FA if self.language == "fa" else _MONTHS_EN
+        months = JALALI_MONTHS["fa" if self.language == "fa" else "en"]
         text = f"{day.day} {months[day.month - 1]} {day.year}, {local.hour}:{local.minute:02d}"
         if self.language == "fa":
             text = text.replace(",", " ساعت")

@@ -36,6 +36,9 @@ LONGEST_LOCK_SECONDS = 3600
 SALT_SECRET = "console-salt"  # noqa: S105 (the name of the row that holds it, not a secret)
 # Roles whose accounts belong to a body (the others work across bodies, or at the terminal).
 BODY_ROLES = frozenset({OfficerRole.OFFICER, OfficerRole.BODY_ADMIN})
+# A box transcriber's account also names a body (the inspection unit it works for), which sets
+# the boxes it may record (docs/BOXES.md); it is not a body role: it reads no report.
+ACCOUNTS_WITH_A_BODY = BODY_ROLES | {OfficerRole.BOX_TRANSCRIBER}
 
 
 class UnauthorizedError(SedaError):
@@ -69,7 +72,7 @@ async def create_officer(
     by: str,
 ) -> tuple[Officer, str]:
     """A new account waiting for enrolment, and its one-time code (shown once; not committed)."""
-    if (role in BODY_ROLES) != (body_id is not None):
+    if (role in ACCOUNTS_WITH_A_BODY) != (body_id is not None):
         raise ForbiddenError
     salt_secret = await shared_secret(session, SALT_SECRET)  # first: making it commits
     if await session.scalar(select(Officer.id).where(Officer.username == username)) is not None:
@@ -124,7 +127,7 @@ async def body_info(session: AsyncSession, body_id: int | None) -> BodyInfo | No
     if body_id is None:
         return None
     body = await session.get_one(Body, body_id)
-    return BodyInfo(body.code, body.name_fa, body.name_en)
+    return BodyInfo(body.code, body.name_fa, body.name_en, body.body_type)
 
 
 async def begin_enrolment(session: AsyncSession, username: str, code: str, now: datetime) -> EnrolmentAccount:

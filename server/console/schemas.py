@@ -54,6 +54,7 @@ class BodyInfo(msgspec.Struct, frozen=True):
     code: str
     name_fa: str
     name_en: str
+    body_type: str = ""  # which sections of the console apply (the boxes section, docs/BOXES.md)
 
 
 class EnrolmentAccount(msgspec.Struct, frozen=True):

@@ -544,3 +544,95 @@ class Kiosk(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(40))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BoxState(StrEnum):
+    """A suggestion box is installed in its ward or hall, or was removed."""
+
+    INSTALLED = "installed"
+    REMOVED = "removed"
+
+
+class Box(Base):
+    """A suggestion box (Note to Art. 114) in a ward or hall of an institution (docs/BOXES.md).
+    From the week after it is installed until it is removed, every Saturday-to-Friday week
+    needs an opening; a week without one is flagged."""
+
+    __tablename__ = "boxes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id"), index=True)
+    place: Mapped[str] = mapped_column(String(200))  # the ward or hall, as its staff name it
+    state: Mapped[BoxState] = mapped_column(vocabulary(BoxState))
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BoxOpening(Base):
+    """One opening of a box: its facts, then its letters one by one (``BoxLetter``); closed
+    once every counted letter is transcribed, with the minutes made then and their SHA-256
+    recorded (and in the audit log) so that a changed copy is detectable."""
+
+    __tablename__ = "box_openings"
+    __table_args__ = random_uuid_checks("id")
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    box_id: Mapped[int] = mapped_column(ForeignKey("boxes.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    transcriber_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    witnesses: Mapped[str] = mapped_column(Text)  # JSON list of names (staff who attended)
+    seal_numbers: Mapped[str] = mapped_column(Text)  # JSON list, empty if the box has no seal
+    letter_count: Mapped[int] = mapped_column(SmallInteger)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes: Mapped[bytes | None] = mapped_column(LargeBinary)  # the PDF (no letter content)
+    minutes_sha256: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+
+    @validates("id")
+    def _random_id(self, _: str, value: uuid.UUID) -> uuid.UUID:
+        return require_random_uuid(value)
+
+
+class BoxLetter(Base):
+    """The report a letter of an opening became (channel "box"), by its number in the minutes."""
+
+    __tablename__ = "box_letters"
+
+    opening_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("box_openings.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("reports.id"), unique=True)
+
+
+class SlipBatch(Base):
+    """A printed batch of token slips (PROTOCOL.md §13): who made it and when, how many."""
+
+    __tablename__ = "slip_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(80))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class SlipClaim(Base):
+    """One slip of a batch, found by the claim id the transcriber's device derives from the
+    claim code. Until claimed it keeps the token's verifier, reply key and the thread key
+    sealed under the claim code; once a letter claims it, only the claim id and the report
+    remain (a claim code works once)."""
+
+    __tablename__ = "slip_claims"
+    __table_args__ = hour_precision_checks("slip_claims", "claimed_hour")
+
+    claim_id: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("slip_batches.id"), index=True)
+    lookup_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    reporter_key: Mapped[bytes | None] = mapped_column(LargeBinary(1216))
+    sealed_thread_key: Mapped[bytes | None] = mapped_column(LargeBinary(64))
+    report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reports.id"), unique=True)
+    claimed_hour: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @validates("claimed_hour")
+    def _coarse_time(self, _: str, value: datetime | None) -> datetime | None:
+        return None if value is None else require_hour_precision(value)

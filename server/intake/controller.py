@@ -57,6 +57,12 @@ from server.logging import get_logger
 from server.settings import Settings
 
 
+class ChannelRefusedError(SedaError):
+    """A report of a channel this endpoint does not take (box letters: the console's)."""
+
+    code = "channel-refused"
+
+
 class Intake:
     """The per-process intake state: trusted documents, puzzles, limits, the clock."""
 
@@ -124,6 +130,8 @@ class Intake:
                 now=self.clock(),
             )
         routing = data.envelope.routing
+        if routing.channel == Channel.BOX.value:
+            raise ChannelRefusedError  # box letters come through the console's boxes section
         if routing.channel != Channel.KIOSK.value:
             if signer is not None:
                 raise kiosks.KioskRefusedError  # a kiosk files kiosk reports only
@@ -245,6 +253,7 @@ class IntakeController(Controller):
                 *_JSON_BODY,
                 "puzzle-failed",
                 "kiosk-refused",
+                "channel-refused",
                 "report-id-conflict",
                 "conflict",
                 "stale-directory",

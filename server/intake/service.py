@@ -318,7 +318,7 @@ async def store_submission(session: AsyncSession, trusted: Trusted, planned: Pla
     transaction; commits before returning. A report already stored under the same id with
     the same envelope is answered with its receipt (``False``: not stored by this call)."""
     try:
-        uploads = await _complete_uploads(session, planned.attachments)
+        uploads = await complete_uploads(session, planned.attachments)
     except UploadIncompleteError:
         replay = await existing_receipt(session, trusted, planned.report_id, planned.digest)
         if replay is None:
@@ -340,7 +340,7 @@ async def store_submission(session: AsyncSession, trusted: Trusted, planned: Pla
     return receipt_of(planned), True
 
 
-async def _complete_uploads(session: AsyncSession, attachment_ids: list[str]) -> list[Upload]:
+async def complete_uploads(session: AsyncSession, attachment_ids: list[str]) -> list[Upload]:
     uploads: list[Upload] = []
     for attachment_id in attachment_ids:
         # Locked (PostgreSQL) so that two reports listing one upload cannot both take it.

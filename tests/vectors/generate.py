@@ -2,13 +2,17 @@
 
 Randomness comes from a fixed deterministic stream, so every value is reproducible except
 HPKE's own ephemeral randomness (``cryptography`` takes none from the caller): HPKE outputs
-are fixed in the file, and every implementation must *open* them. Run:
+are fixed in the file, and every implementation must *open* them. So the committed file is not
+regenerated as a whole; a new section is written into it beside the others:
 
-    .venv/bin/python -m tests.vectors.generate
+    .venv/bin/python -m tests.vectors.generate --section slips
+
+(Without ``--section`` every section is made afresh, HPKE outputs included: for a new version.)
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import json
@@ -44,6 +48,11 @@ class Stream:
 def _fixed(number: int) -> Callable[[int], int]:
     """A ``randbelow`` that always answers ``number`` (for reproducible tokens)."""
     return lambda _bound: number
+
+
+def _below(stream: Stream) -> Callable[[int], int]:
+    """A ``randbelow`` over the stream (its slight modulo bias does not matter in a vector)."""
+    return lambda bound: int.from_bytes(stream(16), "big") % bound
 
 
 def h(data: bytes) -> str:
@@ -437,7 +446,94 @@ def puzzle_vectors() -> dict[str, Any]:
     }
 
 
+def slip_vectors() -> dict[str, Any]:
+    """Box token slips (§13): two slips from the stream (one at the real v1 parameters), records
+    tampered with as a server could, and claim codes as typed."""
+    randbelow = _below(Stream("seda/v1/test-vectors/slips"))
+    slips: list[dict[str, Any]] = []
+    records: list[crypto.SlipRecord] = []
+    for params in (FAST, crypto.TOKEN_PARAMS_V1):
+        token, claim_code = crypto.new_token(randbelow), crypto.new_claim_code(randbelow)
+        claim = crypto.derive_claim(claim_code, params)
+        records.append(crypto.slip_record(crypto.derive_from_token(token, params), claim))
+        slips.append(
+            {
+                "params": js(params),
+                "token": token.digits,
+                "claim_code": claim_code.digits,
+                "grouped": claim_code.grouped(),
+                "grouped_persian": claim_code.grouped(persian=True),
+                "claim_id": h(claim.claim_id),
+                "claim_key": h(claim.claim_key),
+                "record": js(records[-1]),
+            }
+        )
+    return {"slips": slips, "refused_records": _tampered_records(*records), **_claim_code_reading(slips[0])}
+
+
+def _tampered_records(first: crypto.SlipRecord, second: crypto.SlipRecord) -> list[dict[str, Any]]:
+    """Records the first slip's claim code must refuse: one field of the second slip's each."""
+    replace = msgspec.structs.replace
+    return [
+        {"fault": "reporter_key", "record": js(replace(first, reporter_key=second.reporter_key))},
+        {"fault": "lookup_verifier", "record": js(replace(first, lookup_verifier=second.lookup_verifier))},
+        {
+            "fault": "sealed_thread_key",
+            "record": js(replace(first, sealed_thread_key=second.sealed_thread_key)),
+        },
+        {"fault": "claim_id", "record": js(second)},
+    ]
+
+
+def _claim_code_reading(slip: dict[str, Any]) -> dict[str, Any]:
+    """The slip's claim code as people type it, and typed wrong (the reasons of §5.1)."""
+    valid, persian = slip["claim_code"], slip["grouped_persian"]
+    arabic = valid.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    wrong_digit = valid[:5] + str((int(valid[5]) + 1) % 10) + valid[6:]
+    return {
+        "accepted": [
+            {"typed": persian, "digits": valid},
+            {"typed": " ".join([arabic[:8], arabic[8:]]), "digits": valid},
+            {"typed": "\u2067\u200f" + "\u200e-".join(persian.split("-")) + "\u2069", "digits": valid},
+        ],
+        "refused": [
+            {"typed": wrong_digit, "reason": "check"},
+            {"typed": valid[:-1], "reason": "length"},
+            {"typed": slip["token"], "reason": "length"},  # the stub's token is no claim code
+            {"typed": valid[:8] + "o" + valid[8:], "reason": "character"},
+            {"typed": "", "reason": "length"},
+        ],
+    }
+
+
+# Sections that need no HPKE randomness, each made from the vectors already in the file.
+SECTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "encoding": lambda _vectors: encoding_vectors(),
+    "hkdf": lambda _vectors: hkdf_vectors(),
+    "token": lambda _vectors: token_vectors(),
+    "derivation": lambda _vectors: derivation_vectors(),
+    "thread_tag": lambda vectors: thread_tag_vectors(vectors["report"]),
+    "report_tags": lambda vectors: report_tag_vectors(vectors["report"]),
+    "puzzle": lambda _vectors: puzzle_vectors(),
+    "slips": lambda _vectors: slip_vectors(),
+}
+
+
+def write_section(name: str) -> None:
+    """(Re)write one section into the committed file, leaving every other section as it is."""
+    vectors = json.loads(OUT.read_text(encoding="utf-8"))
+    vectors[name] = SECTIONS[name](vectors)
+    OUT.write_text(json.dumps(vectors, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote the {name} section into {OUT}")  # noqa: T201 (a command-line tool reports what it wrote)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Known-answer vectors (docs/PROTOCOL.md §9).")
+    parser.add_argument("--section", choices=sorted(SECTIONS), help="write only this section into the file")
+    section = parser.parse_args().section
+    if section:
+        write_section(section)
+        return
     rng = Stream("seda/v1/test-vectors")
     report = report_vectors(rng)
     vectors = {
@@ -455,6 +551,7 @@ def main() -> None:
         "thread_tag": thread_tag_vectors(report),
         "report_tags": report_tag_vectors(report),
         "puzzle": puzzle_vectors(),
+        "slips": slip_vectors(),
     }
     OUT.write_text(json.dumps(vectors, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")  # noqa: T201 (a command-line tool reports what it wrote)

@@ -49,7 +49,15 @@ export function createI18n(messages, language) {
     return t("web.js.end_of_day", { date: persianDigits ? text : `${text} (${gregorian.format(dayBefore)})` });
   }
 
-  return { language, t, digits, instant, deadline };
+  // A day alone, as a Solar Hijri date in Tehran (a box's week starts on one).
+  function day(iso) {
+    const moment = iso ? new Date(iso) : null;
+    if (!moment || Number.isNaN(moment.getTime())) return "—";
+    const text = jalaliDay.format(moment);
+    return persianDigits ? text : `${text} (${gregorian.format(moment)})`;
+  }
+
+  return { language, t, digits, instant, deadline, day };
 }
 
 // The i18n of the page this script runs in.

@@ -36,7 +36,7 @@ export function routingOf(draft) {
     category: draft.category,
     concerns: draft.concerns,
     reporter_type: draft.reporterType,
-    channel: CHANNEL,
+    channel: draft.channel ?? CHANNEL,
     urgency: draft.urgent ? "urgent" : "normal",
   };
 }
@@ -50,12 +50,13 @@ export function decide(trust, draft, now = new Date()) {
 // first (docs/PROTOCOL.md §3.7), the identity key only to those routing allows it; with the
 // reporter's escrow tag over their key ids (kiosk_client.SedaClient.escrow does the same).
 async function escrowFor(trust, decision, envelope, keys, threadKey) {
+  // Without a token there is no thread key and no tag: the wraps go alone (PROTOCOL.md §3.7).
   const facts = factsFromMetadata(envelope.routing, new Date());
   const escrow = [];
   for (const target of escalationTargets(decision.recipients, facts, trust.routing)) {
     escrow.push({ body: target.body, wrap: await rewrapForReferral(envelope, keys, trust.publicKey(target.body), target.identity) });
   }
-  if (escrow.length === 0) return { escrow, escrow_tag: null };
+  if (escrow.length === 0 || threadKey === null) return { escrow, escrow_tag: null };
   const tag = await escrowTag(threadKey, await envelopeContext(envelope), escrow.map((item) => item.wrap.key_id));
   return { escrow, escrow_tag: toBase64(tag) };
 }
@@ -121,6 +122,19 @@ export async function submitReport({ api, worker, trust, reload, draft, onProgre
 }
 
 async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
+  const { body, decision } = await sealSubmission({ api, worker, trust, draft, secrets, onProgress });
+  onProgress({ step: "puzzle" });
+  body.puzzle = await solvePuzzleFor(api, worker, "submit", uuidBytes(body.envelope.report_id), (fraction) =>
+    onProgress({ step: "puzzle", fraction }),
+  );
+  return { body, decision };
+}
+
+// Route and seal `draft` on this device and upload its attachments: the submission's body
+// without a puzzle (the web form adds one; the console's box letters need none). `secrets` are
+// a token's (§5.1), or, for a box letter with a slip, the slip's `{lookupVerifier,
+// reporterPublicKey, threadKey}` (§13), or null for a report no one can track.
+export async function sealSubmission({ api, worker, trust, draft, secrets, onProgress = () => {} }) {
   const decision = decide(trust, draft);
   const recipients = decision.recipients.map((r) => trust.publicKey(r.body));
   const identityRecipients = decision.recipients.filter((r) => r.identity).map((r) => trust.publicKey(r.body));
@@ -128,13 +142,9 @@ async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
   const reportId = newUuid();
   const withIdentity = draft.identity !== null;
   const keys = newReportKeys({ withIdentity });
-  const context = await reportContext({
-    reportId,
-    routing,
-    recipients,
-    reporterPublicKey: secrets.reporterPublicKey,
-    withIdentity,
-  });
+  const reporterPublicKey = secrets?.reporterPublicKey ?? null;
+  const threadKey = secrets?.threadKey ?? null;
+  const context = await reportContext({ reportId, routing, recipients, reporterPublicKey, withIdentity });
   const refs = [];
   for (const [index, attachment] of draft.attachments.entries()) {
     onProgress({ step: "attachment", n: index + 1, total: draft.attachments.length });
@@ -149,27 +159,23 @@ async function buildSubmission(api, worker, trust, draft, secrets, onProgress) {
       fields: draft.fields,
       attachments: refs,
       language: draft.language,
-      thread_key: toBase64(secrets.threadKey),
+      thread_key: threadKey ? toBase64(threadKey) : null,
     },
     recipients,
-    reporterPublicKey: secrets.reporterPublicKey,
+    reporterPublicKey,
     identity: draft.identity,
     identityRecipients,
     keys,
   });
-  onProgress({ step: "puzzle" });
-  const puzzle = await solvePuzzleFor(api, worker, "submit", uuidBytes(reportId), (fraction) =>
-    onProgress({ step: "puzzle", fraction }),
-  );
+  const verifier = secrets?.lookupVerifier ?? (secrets?.lookupSecret ? await lookupVerifier(secrets.lookupSecret) : null);
   const body = {
     envelope,
     directory_serial: trust.serial,
     reporter_choices: draft.reporterChoices ?? [],
-    lookup_verifier: toBase64(await lookupVerifier(secrets.lookupSecret)),
+    lookup_verifier: verifier ? toBase64(verifier) : null,
     attachments: refs.map((ref) => ref.attachment_id),
-    puzzle,
-    thread_tag: toBase64(await threadTag(secrets.threadKey, await envelopeContext(envelope))),
-    ...(await escrowFor(trust, decision, envelope, keys, secrets.threadKey)),
+    thread_tag: threadKey ? toBase64(await threadTag(threadKey, await envelopeContext(envelope))) : null,
+    ...(await escrowFor(trust, decision, envelope, keys, threadKey)),
   };
   return { body, decision };
 }

@@ -53,6 +53,7 @@ export function createWorker() {
 
   return {
     derive: (token, params) => run({ op: "derive", token, params }),
+    claim: (digits, params) => run({ op: "claim", digits, params }),
     passphrase: (passphrase, salt) => run({ op: "passphrase", passphrase, salt }),
     solve: (challenge, bits, purpose, subject, onProgress) =>
       run({ op: "solve", challenge, bits, purpose, subject }, onProgress),

@@ -8,6 +8,7 @@ import { pageI18n } from "../app/i18n.mjs";
 import { failureText } from "../app/messages.mjs";
 import { bodyName, loadTrust, pinnedRootKey } from "../app/trust.mjs";
 import { createWorker } from "../app/worker-client.mjs";
+import { createBoxes } from "./boxes.mjs";
 import { openAttachmentOf, openCase, referral, sealNote, sealReply } from "./case.mjs";
 import { signIn } from "./officer.mjs";
 
@@ -27,6 +28,18 @@ const nameOf = (code) => (code ? bodyName(trust, code, i18n.language, code) : ""
 const institutionNames = JSON.parse(byId("seda-institutions").textContent);
 const institutionName = (code) => institutionNames[code] ?? code;
 const DAY = 24 * 60 * 60 * 1000;
+const SECTIONS = ["inbox", "case", "admin", "boxes"];
+const only = (visible) => SECTIONS.forEach((id) => show(byId(id), id === visible));
+const boxes = createBoxes({
+  api,
+  i18n,
+  trust: () => trust,
+  worker: () => (worker ??= createWorker()),
+  hideOthers: () => only(null),
+  institutionName,
+});
+// Box transcribers work in the boxes section; officers of the bodies that oversee boxes see it too.
+const BOX_OVERSIGHT = ["institution_inspection_representative", "institution_management", "provincial_dg_prisons", "organization_inspection"];
 
 // How long ago an hour-rounded moment was, in whole days.
 function age(iso) {
@@ -80,9 +93,13 @@ async function onSignIn(event) {
     const body = keys.officer.body;
     byId("who-body").textContent = body ? (i18n.language === "fa" ? body.name_fa : body.name_en) : "";
     show(byId("show-admin"), keys.officer.role === "body_admin");
+    const transcribes = keys.officer.role === "box_transcriber";
+    show(byId("show-boxes"), transcribes || BOX_OVERSIGHT.includes(body?.body_type));
+    show(byId("show-inbox"), !transcribes);
     show(byId("sign-in"), false);
     show(byId("workspace"), true);
-    await showInbox();
+    if (transcribes) await boxes.showBoxes(true);
+    else await showInbox();
   } catch (error) {
     errors.general(error?.code === "unauthorized" ? t("console.js.sign_in_refused") : failureText(i18n, error));
     errors.announce();
@@ -150,9 +167,7 @@ async function loadInbox(more = false) {
 }
 
 async function showInbox() {
-  show(byId("case"), false);
-  show(byId("admin"), false);
-  show(byId("inbox"), true);
+  only("inbox");
   await loadInbox();
   byId("inbox").focus();
 }
@@ -266,8 +281,7 @@ async function showCase(reportId) {
   await acting(async () => {
     kase = await openCase(api, keys, reportId);
     renderCase();
-    show(byId("inbox"), false);
-    show(byId("case"), true);
+    only("case");
     byId("case").focus();
   }, null, async () => undefined);
 }
@@ -347,9 +361,7 @@ function wireCase() {
 let granting = null;
 
 async function showAdmin() {
-  show(byId("inbox"), false);
-  show(byId("case"), false);
-  show(byId("admin"), true);
+  only("admin");
   const officers = await api.getJson("/console/api/body/officers");
   byId("admin-officers").replaceChildren(
     ...officers.map((o) => {
@@ -421,11 +433,15 @@ function start() {
   byId("sign-in-form").addEventListener("submit", onSignIn);
   byId("show-inbox").addEventListener("click", () => showInbox());
   byId("show-admin").addEventListener("click", () => acting(showAdmin, null, async () => undefined));
+  byId("show-boxes").addEventListener("click", () =>
+    acting(() => boxes.showBoxes(keys?.officer.role === "box_transcriber"), null, async () => undefined),
+  );
   byId("inbox-filters").addEventListener("change", () => loadInbox());
   byId("inbox-more").addEventListener("click", () => loadInbox(true));
   byId("sign-out").addEventListener("click", signOut);
   wireCase();
   wireAdmin();
+  boxes.wire();
   window.addEventListener("pagehide", () => {
     keys = null;
     kase = null;

@@ -5,6 +5,7 @@ export * from "./errors.mjs";
 export { hkdf, keyId, openOnce, sealOnce, xwingPublicBytes } from "./primitives.mjs";
 export * from "./token.mjs";
 export * from "./derive.mjs";
+export * from "./slips.mjs";
 export * from "./envelope.mjs";
 export * from "./messages.mjs";
 export * from "./attachments.mjs";

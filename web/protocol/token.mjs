@@ -1,4 +1,5 @@
-// Tracking tokens (crypto/token.py): 19 random digits and a Damm check digit.
+// Tracking tokens (crypto/token.py): 19 random digits and a Damm check digit; the reading and
+// grouping they share with box slips' claim codes (slips.mjs).
 import { TokenFormatError } from "./errors.mjs";
 
 export const RANDOM_DIGITS = 19;
@@ -55,30 +56,42 @@ export function newToken() {
   }
 }
 
-export function groupToken(digits, persian = false) {
+// Groups of four separated by dashes, read left to right, in Latin or Persian digits.
+export function groupDigits(digits, persian = false) {
   const groups = [];
-  for (let i = 0; i < TOKEN_DIGITS; i += GROUP) groups.push(digits.slice(i, i + GROUP));
+  for (let i = 0; i < digits.length; i += GROUP) groups.push(digits.slice(i, i + GROUP));
   const text = groups.join("-");
   return persian ? text.replace(/[0-9]/g, (d) => PERSIAN[Number(d)]) : text;
 }
 
-// Read a token as typed; the error's `reason` says what to fix, never what was typed.
-export function parseToken(text) {
+export function groupToken(digits, persian = false) {
+  return groupDigits(digits, persian);
+}
+
+// The canonical Latin digits of a checked number as a person typed it (a tracking token, a box
+// slip's claim code; crypto/token.py's read_digits). The error's `reason` says what to fix,
+// never what was typed. `checkNoun` only because parseToken's message has always said "this token".
+export function readDigits(text, count, noun, checkNoun = noun) {
   const digits = [];
   const input = String(text);
   for (const char of input.slice(0, 200)) {
     const value = digitValue(char);
     if (value >= 0) digits.push(String(value));
     else if (!SEPARATORS.has(char)) {
-      throw new TokenFormatError("character", "a tracking token has only digits (and optional spaces or dashes)");
+      throw new TokenFormatError("character", `a ${noun} has only digits (and optional spaces or dashes)`);
     }
   }
-  if (input.length > 200 || digits.length !== TOKEN_DIGITS) {
-    throw new TokenFormatError("length", `a tracking token has exactly ${TOKEN_DIGITS} digits`);
+  if (input.length > 200 || digits.length !== count) {
+    throw new TokenFormatError("length", `a ${noun} has exactly ${count} digits`);
   }
   const canonical = digits.join("");
   if (dammCheckDigit(canonical) !== "0") {
-    throw new TokenFormatError("check", "this token has a typing mistake: check each digit and try again");
+    throw new TokenFormatError("check", `this ${checkNoun} has a typing mistake: check each digit and try again`);
   }
   return canonical;
+}
+
+// Read a token as typed (readDigits: a TokenFormatError says what to fix).
+export function parseToken(text) {
+  return readDigits(text, TOKEN_DIGITS, "tracking token", "token");
 }

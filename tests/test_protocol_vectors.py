@@ -294,3 +294,56 @@ def test_escrow_and_referral_tags_check_only_for_their_header_and_key_ids() -> N
 
 def test_the_committed_tag_vectors_are_what_the_generator_makes() -> None:
     assert generate.report_tag_vectors(VECTORS["report"]) == VECTORS["report_tags"]
+
+
+def _slip_record(data: dict[str, Any]) -> crypto.SlipRecord:
+    return msgspec.convert(data, crypto.SlipRecord, strict=False)
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_slip_claim_code_opens_the_thread_key_of_its_token(index: int) -> None:
+    case = VECTORS["slips"]["slips"][index]
+    params = msgspec.convert(case["params"], crypto.Argon2Params)
+    code = crypto.parse_claim_code(case["claim_code"])
+    assert code.grouped() == case["grouped"]
+    assert code.grouped(persian=True) == case["grouped_persian"]
+    claim = crypto.derive_claim(code, params)
+    assert claim.claim_id.hex() == case["claim_id"]
+    assert claim.claim_key.hex() == case["claim_key"]
+    token = crypto.derive_from_token(crypto.parse_token(case["token"]), params)
+    record = _slip_record(case["record"])
+    assert crypto.slip_record(token, claim) == record  # AEAD1 with the constant nonce: deterministic
+    assert record.lookup_verifier == crypto.lookup_verifier(token.lookup_secret)
+    assert record.reporter_key == token.reporter_public_key
+    assert crypto.open_slip(claim, record) == token.thread_key
+    # The record as §13 writes it, from the primitives.
+    aad = fields(
+        "seda/v1/claim/thread-key", claim.claim_id, record.lookup_verifier, key_id(record.reporter_key)
+    )
+    assert seal_once(claim.claim_key, token.thread_key, aad) == record.sealed_thread_key
+
+
+def test_every_tampered_slip_record_in_the_vectors_is_refused() -> None:
+    vectors = VECTORS["slips"]
+    first = vectors["slips"][0]
+    claim = crypto.ClaimSecrets(b(first["claim_id"]), b(first["claim_key"]))
+    assert {case["fault"] for case in vectors["refused_records"]} >= {"reporter_key", "lookup_verifier"}
+    for case in vectors["refused_records"]:
+        with pytest.raises(crypto.OpenError):
+            crypto.open_slip(claim, _slip_record(case["record"]))
+
+
+def test_claim_codes_as_typed() -> None:
+    vectors = VECTORS["slips"]
+    for case in vectors["accepted"]:
+        assert crypto.parse_claim_code(case["typed"]).digits == case["digits"]
+    for case in vectors["refused"]:
+        with pytest.raises(crypto.TokenFormatError) as refused:
+            crypto.parse_claim_code(case["typed"])
+        assert refused.value.reason == case["reason"]
+    with pytest.raises(crypto.TokenFormatError, match="exactly 20 digits"):
+        crypto.parse_token(vectors["slips"][0]["claim_code"])
+
+
+def test_the_committed_slip_vectors_are_what_the_generator_makes() -> None:
+    assert generate.slip_vectors() == VECTORS["slips"]

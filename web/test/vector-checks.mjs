@@ -300,6 +300,55 @@ export function vectorChecks(v, p) {
     const found = await p.solvePuzzle(challenge, z.bits, z.purpose, subject, { prefix: new Uint8Array(8) });
     assert(hex(found) === z.nonce, "same nonce");
   };
+  checks["slips: a claim code opens its token's thread key (§13)"] = async () => {
+    for (const c of v.slips.slips) {
+      assert(p.parseClaimCode(c.claim_code) === c.claim_code, "canonical claim code");
+      assert(p.dammCheckDigit(c.claim_code.slice(0, -1)) === c.claim_code.slice(-1), "check digit");
+      assert(p.groupClaimCode(c.claim_code) === c.grouped, "grouped");
+      assert(p.groupClaimCode(c.claim_code, true) === c.grouped_persian, "grouped persian");
+      // The real parameter set through the default argument, so the default is pinned too.
+      const real = JSON.stringify(c.params) === JSON.stringify(p.TOKEN_PARAMS_V1);
+      const claim = real ? await p.deriveClaim(c.claim_code) : await p.deriveClaim(c.claim_code, c.params);
+      assert(hex(claim.claimId) === c.claim_id && hex(claim.claimKey) === c.claim_key, "claim secrets");
+      const token = await p.deriveFromToken(c.token, c.params);
+      const threadKey = await p.openSlip(claim, c.record);
+      assert(hex(threadKey) === hex(token.threadKey), "the token's thread key");
+      const [verifier, sealed] = [p.fromBase64(c.record.lookup_verifier), p.fromBase64(c.record.sealed_thread_key)];
+      assert(hex(verifier) === hex(await p.lookupVerifier(token.lookupSecret)), "verifier");
+      assert(hex(p.fromBase64(c.record.reporter_key)) === hex(token.reporterPublicKey), "reply key");
+      const aad = p.fields("seda/v1/claim/thread-key", claim.claimId, verifier, await p.keyId(token.reporterPublicKey));
+      assert(hex(await p.sealOnce(claim.claimKey, token.threadKey, aad)) === hex(sealed), "sealed as §13 writes it");
+    }
+  };
+  checks["slips: a record tampered with is refused"] = async () => {
+    const first = v.slips.slips[0];
+    const claim = { claimId: b(first.claim_id), claimKey: b(first.claim_key) };
+    assert(v.slips.refused_records.some((c) => c.fault === "reporter_key"), "a swapped reply key is among them");
+    for (const c of v.slips.refused_records) await refuses(p, p.openSlip(claim, c.record), p.OpenError);
+    const record = first.record;
+    const flipped = { ...record, sealed_thread_key: flipBase64(p, record.sealed_thread_key, 100) };
+    await refuses(p, p.openSlip(claim, flipped), p.OpenError);
+    await refuses(p, p.openSlip(claim, { ...record, sealed_thread_key: "not base64!" }), p.OpenError);
+    await refuses(p, p.openSlip({ ...claim, claimKey: p.newSeed() }, record), p.OpenError);
+    await refuses(p, p.deriveClaim(first.grouped, first.params), p.TokenFormatError);
+  };
+  checks["slips: claim codes as typed"] = async () => {
+    for (const c of v.slips.accepted) assert(p.parseClaimCode(c.typed) === c.digits, "accepted");
+    const reasonOf = (parse, typed) => {
+      try {
+        parse(typed);
+      } catch (error) {
+        return error instanceof p.TokenFormatError ? error.reason : error?.name;
+      }
+      return null;
+    };
+    for (const c of v.slips.refused) {
+      const reason = reasonOf(p.parseClaimCode, c.typed);
+      assert(reason === c.reason, `refused for ${c.reason}, got ${reason}`);
+    }
+    assert(p.CLAIM_DIGITS === 16, "claim digits");
+    assert(reasonOf(p.parseToken, v.slips.slips[0].claim_code) === "length", "a claim code is no token");
+  };
   return checks;
 }
 

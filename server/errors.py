@@ -52,6 +52,7 @@ PROBLEMS: dict[str, Problem] = {
     "invalid-envelope": Problem(422, "problem.invalid_envelope.title", "problem.invalid_envelope.detail"),
     "routing-refused": Problem(422, "problem.routing_refused.title", "problem.routing_refused.detail"),
     "box-refused": Problem(422, "problem.box_refused.title", "problem.box_refused.detail"),
+    "slip-used": Problem(409, "problem.slip_used.title", "problem.slip_used.detail"),
     "upload-incomplete": Problem(422, "problem.upload_incomplete.title", "problem.upload_incomplete.detail"),
     "payload-too-large": Problem(413, "problem.payload_too_large.title", "problem.payload_too_large.detail"),
     "unsupported-media-type": Problem(

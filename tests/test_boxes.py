@@ -298,6 +298,10 @@ def test_a_transcriber_records_an_opening_and_its_letters_and_the_slip_holder_tr
     trail = [a for _, a, _, _ in audit_trail(world.url)]
     assert trail.count("box.letter") == 3
 
+    _check_minutes(world, transcriber, opening_id, slip)
+
+
+def _check_minutes(world: World, transcriber: Device, opening_id: str, slip: crypto.Slip) -> None:
     # The minutes: made once every letter is in, kept with their hash, in the audit log too.
     made = transcriber.post(f"/console/api/boxes/openings/{opening_id}/close", {"language": "fa"})
     assert made.status_code == 200, made.text
@@ -310,11 +314,24 @@ def test_a_transcriber_records_an_opening_and_its_letters_and_the_slip_holder_tr
     words = plain(" ".join(pdf_text(minutes.content)))
     for content in ("نامهٔ با برگه", "پیشنهاد بی‌نام", "اعتراض با امضا", "علی رضایی"):
         assert plain(content) not in words
-    assert transcriber.post(f"/console/api/boxes/openings/{opening_id}/close", {}).status_code == 409
+    # A retry after a lost answer gets the recorded hash again, nothing new is made.
+    retried = transcriber.post(f"/console/api/boxes/openings/{opening_id}/close", {})
+    assert retried.status_code == 200
+    assert retried.json()["minutes_sha256"] == made.json()["minutes_sha256"]
+    assert [a for _, a, _, _ in audit_trail(world.url)].count("box.minutes") == 1
+    # A retaliation follow-up adds bodies to the slip's letter: the boxes view and anyone
+    # overseeing it still see only the bodies it was sealed to at transcription.
+    before = transcriber.get(f"/console/api/boxes/openings/{opening_id}").json()["letters"][0]["bodies"]
+    world.client.follow_up(slip.token, "از روز نوشتن نامه مرا تهدید می‌کنند", retaliation=True)
+    after = transcriber.get(f"/console/api/boxes/openings/{opening_id}").json()["letters"][0]["bodies"]
+    assert after == before
     # The province's directorate-general downloads the same minutes (read-only).
     dg = world.account("dg.officer", "provincial_dg_prisons--tehran", OfficerRole.OFFICER)
     assert dg.get(f"/console/api/boxes/openings/{opening_id}/minutes").content == minutes.content
     assert dg.post(f"/console/api/boxes/openings/{opening_id}/close", {}).status_code == 403
+    seen = dg.get(f"/console/api/boxes/openings/{opening_id}").json()["letters"]
+    assert all(row["report_id"] == "" for row in seen)  # an overseer opens no report
+    assert all(row["bodies"] == [] for row in seen if not row["at_home"])  # they would tell its subject
 
 
 def test_box_letters_are_refused_unless_they_are_a_box_letter_of_the_box_institution(world: World) -> None:
@@ -330,6 +347,15 @@ def test_box_letters_are_refused_unless_they_are_a_box_letter_of_the_box_institu
         return int(_with_database(world.url, work))
 
     before = count()
+    # Someone who saw the stub files a web report with its token first: refused (the slip's
+    # verifier is reserved for its letter), and the letter is then recorded with the slip.
+    stolen = crypto.derive_from_token(slip.token)
+    hijack = world.client.build_submission(draft("سرقت کد"), stolen, solve_puzzle=False)
+    answer = world.http.post(
+        "/api/v1/reports", content=msgspec.json.encode(hijack), headers={"content-type": "application/json"}
+    )
+    assert answer.status_code == 409, answer.text
+    assert count() == before
     refused = {
         "web channel": _send(world, transcriber, opening_id, _letter("x", channel="web")),
         "another institution": _send(

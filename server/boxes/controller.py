@@ -14,8 +14,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from server.audit import append_audit
 from server.boxes import documents, service
 from server.boxes.service import BoxInfo, LetterReceipt, NewOpening, OpeningInfo, SlipView
+from server.console.accounts import actor
 from server.console.state import Console
 from server.errors import problem_responses
 from server.intake.controller import Intake
@@ -98,7 +100,12 @@ class BoxesController(Controller):
         transcriber's device (the claim code itself never comes here)."""
         async with console.signed_in(request, changes=True) as (session, officer):
             scope = await service.scope_of(session, officer)
-            return await service.slip_for_claim(session, scope, data.claim_id)
+            view = await service.slip_for_claim(session, scope, data.claim_id)
+            # Handing out a slip's sealed thread key is a key fetch: on the chain, like any.
+            await append_audit(
+                session, at=console.clock(), actor=actor(officer), action="slip.fetched", subject="slip"
+            )
+            return view
 
     @post(
         "/openings/{opening_id:uuid}/letters",
@@ -107,6 +114,7 @@ class BoxesController(Controller):
             *_BODY,
             *_FOUND,
             "conflict",
+            "slip-used",
             "report-id-conflict",
             "stale-directory",
             "invalid-envelope",
@@ -154,6 +162,9 @@ class BoxesController(Controller):
         outside the write lock; the opening is closed only if nothing changed meanwhile."""
         async with console.signed_in(request) as (session, officer):
             scope = await service.scope_of(session, officer)
+            made = await service.made_minutes(session, scope, opening_id)
+            if made is not None:  # a retry after a lost answer: the recorded minutes' hash
+                return MinutesMade(str(opening_id), made)
             facts = await service.minutes_facts(
                 session, await intake.trusted(session), scope, opening_id, data.language
             )
@@ -185,6 +196,13 @@ class BoxesController(Controller):
         async with console.signed_in(request) as (session, officer):
             scope = await service.scope_of(session, officer)
             pdf = await service.minutes_of(session, scope, opening_id)
+            await append_audit(
+                session,
+                at=console.clock(),
+                actor=actor(officer),
+                action="box.minutes.read",
+                subject=f"opening:{opening_id}",
+            )
         return Response(
             pdf,
             media_type="application/pdf",

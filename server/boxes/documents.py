@@ -1,9 +1,12 @@
 """The boxes' printed documents, as PDF: the minutes of an opening and sheets of token slips.
 
 HTML and CSS (Jinja2 templates in ``templates/``, autoescaped) laid out by WeasyPrint with
-the Vazirmatn font, so Persian letters join (HarfBuzz shaping) and run right to left. Texts
-come from the translation catalogues; dates are Solar Hijri in Iran time; digits are Persian
-in Persian. WeasyPrint fetches nothing but the font files of ``server/static/fonts``.
+the Vazirmatn font, so Persian letters join (HarfBuzz shaping) and run right to left. Dates
+are Solar Hijri in Iran time. In Persian every digit is Persian, the typed facts' too (a seal
+number entered as ``4412`` prints ``۴۴۱۲``), except in the two identifiers a reader may have
+to type or compare character by character: the box's code and the opening's id (in the
+footer of every page), printed as they are. WeasyPrint fetches nothing but the font files of
+``server/static/fonts``.
 """
 
 from __future__ import annotations
@@ -29,8 +32,26 @@ from server.i18n import catalogue
 
 TEMPLATES = Path(__file__).parent / "templates"
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
-_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Latin and Arabic-Indic digits (either may be typed) shown as Persian ones.
+_PERSIAN = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹" * 2)
 SLIPS_PER_PAGE = 5
+
+# Texts of these documents that the catalogues (server/i18n/locales) do not have yet; every
+# other text comes from the catalogue. ``_text`` is the one lookup.
+TEXTS: dict[str, dict[str, str]] = {
+    "fa": {
+        "boxes.minutes.province": "استان",
+        "boxes.minutes.role": "سمت",
+        "boxes.minutes.name": "نام",
+        "boxes.minutes.page": "صفحهٔ {page} از {pages}",
+    },
+    "en": {
+        "boxes.minutes.province": "Province",
+        "boxes.minutes.role": "Role",
+        "boxes.minutes.name": "Name",
+        "boxes.minutes.page": "Page {page} of {pages}",
+    },
+}
 
 
 class MinutesLetter(msgspec.Struct, frozen=True):
@@ -76,7 +97,8 @@ class DocumentFetchError(Exception):
 
 
 class _FontsOnly(URLFetcher):  # type: ignore[misc]  # untyped library
-    """Fetches the bundled fonts and nothing else: no network, no other file."""
+    """Fetches the bundled fonts and nothing else: no network, no other file. A refusal stops
+    the rendering (``fail_on_errors``) instead of leaving a resource out silently."""
 
     def __init__(self) -> None:
         super().__init__(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=True)
@@ -91,6 +113,11 @@ class _FontsOnly(URLFetcher):  # type: ignore[misc]  # untyped library
 @cache
 def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def _text(language: str, key: str) -> str:
+    """A text of the documents in ``language``: ``TEXTS`` first, then the catalogue."""
+    return TEXTS.get(language, {}).get(key) or catalogue(language).gettext(key)
 
 
 def _digits(language: str) -> Callable[[object], str]:
@@ -111,9 +138,23 @@ def jalali_text(moment: datetime, language: str, *, with_time: bool = True) -> s
     return _digits(language)(text)
 
 
-def _render(template: str, language: str, **context: Any) -> bytes:
-    texts = catalogue(language)
-    css = (
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (for generated content)."""
+    escaped = "".join(f"\\{ord(char):x} " if char in '"\\\n\r' else char for char in text)
+    return f'"{escaped}"'
+
+
+def _page_numbers(language: str) -> str:
+    """The ``content`` of the page-number margin box: ``Page 1 of 2`` in the language's digits."""
+    style = "persian" if language == "fa" else "decimal"
+    before, _, rest = _text(language, "boxes.minutes.page").partition("{page}")
+    between, _, after = rest.partition("{pages}")
+    parts = (before, f"counter(page, {style})", between, f"counter(pages, {style})", after)
+    return " ".join(part if part.startswith("counter(") else _css_string(part) for part in parts)
+
+
+def _stylesheet() -> str:
+    return (
         _environment()
         .get_template("base.css")
         .render(
@@ -121,36 +162,60 @@ def _render(template: str, language: str, **context: Any) -> bytes:
             font_bold=(FONTS / "Vazirmatn-Bold.woff2").as_uri(),
         )
     )
+
+
+def _html(template: str, language: str, **context: Any) -> HTML:
     html = (
         _environment()
         .get_template(template)
         .render(
             lang=language,
             dir="rtl" if language == "fa" else "ltr",
-            t=texts.gettext,
+            t=lambda key: _text(language, key),
             n=_digits(language),
-            css=css,
-            separator="، " if language == "fa" else ", ",
+            css=_stylesheet(),
             **context,
         )
     )
-    document = HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_FontsOnly())
-    return bytes(document.write_pdf(font_config=FontConfiguration()))
+    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_FontsOnly())
 
 
 def render_minutes(facts: MinutesFacts, language: str = "fa") -> bytes:
-    week_end = facts.week_start + timedelta(days=6)
-    week = catalogue(language).gettext("boxes.minutes.week_range")
+    """The minutes of one opening, an A4 PDF in ``language`` (``fa`` or ``en``)."""
+    week = _text(language, "boxes.minutes.week_range")
     week = week.replace("{start}", jalali_text(facts.week_start, language, with_time=False))
-    week = week.replace("{end}", jalali_text(week_end, language, with_time=False))
-    return _render(
-        "minutes.html", language, facts=facts, opened_at=jalali_text(facts.opened_at, language), week=week
+    week = week.replace("{end}", jalali_text(facts.week_start + timedelta(days=6), language, with_time=False))
+    shown = _digits(language)
+    separator = "، " if language == "fa" else ", "
+    document = _html(
+        "minutes.html",
+        language,
+        facts=facts,
+        listed=lambda items: separator.join(map(shown, items)),
+        opened_at=jalali_text(facts.opened_at, language),
+        week=week,
+        page_numbers=_page_numbers(language),
     )
+    return bytes(document.write_pdf(font_config=FontConfiguration()))
 
 
 def _qr_svg(digits: str) -> str:
-    svg: str = segno.make_qr(digits, error="m").svg_inline(scale=4, border=2, omitsize=True)
+    # Error correction at least M; segno raises it to Q while the symbol stays version 1
+    # (20 digits fit either way), which only makes a worn slip easier to scan.
+    svg: str = segno.make_qr(digits, error="m", boost_error=True).svg_inline(scale=1, border=2, omitsize=True)
     return svg
+
+
+def _face(slip: SlipFace, language: str) -> dict[str, str]:
+    persian = language == "fa"
+    return {
+        "number": _digits(language)(slip.number),
+        "qr": _qr_svg(slip.token_digits),
+        "token_local": group_digits(slip.token_digits, persian=persian),
+        "token_latin": group_digits(slip.token_digits),
+        "claim_local": group_digits(slip.claim_digits, persian=persian),
+        "claim_latin": group_digits(slip.claim_digits),
+    }
 
 
 def render_slips(
@@ -160,21 +225,20 @@ def render_slips(
     language: str = "fa",
     progress: Callable[[int, int], None] = lambda *_: None,
 ) -> bytes:
-    shown = _digits(language)
-    faces = []
-    for index, slip in enumerate(slips, start=1):
-        faces.append(
-            {
-                "number": shown(slip.number),
-                "qr": _qr_svg(slip.token_digits),
-                "token_local": group_digits(slip.token_digits, persian=language == "fa"),
-                "token_latin": group_digits(slip.token_digits),
-                "claim_local": group_digits(slip.claim_digits, persian=language == "fa"),
-                "claim_latin": group_digits(slip.claim_digits),
-            }
-        )
-        if index % SLIPS_PER_PAGE == 0:
-            progress(index // 2, len(slips))  # the layout is the other half of the work
-    pdf = _render("slips.html", language, slips=faces, batch=shown(batch_label))
+    """A4 sheets of ``SLIPS_PER_PAGE`` slips each. Each sheet is laid out on its own so that
+    ``progress(slips laid out, total)`` moves as the work does; the last call, once the PDF
+    is written, is ``(total, total)``. Raises ``ValueError`` for no slips."""
+    if not slips:
+        raise ValueError("a batch has at least one slip")
+    fonts = FontConfiguration()
+    batch = _digits(language)(batch_label)
+    sheets = []
+    for start in range(0, len(slips), SLIPS_PER_PAGE):
+        if start:
+            progress(start, len(slips))
+        faces = [_face(slip, language) for slip in slips[start : start + SLIPS_PER_PAGE]]
+        sheets.append(_html("slips.html", language, slips=faces, batch=batch).render(font_config=fonts))
+    # Any rendered document writes the pages of all of them (WeasyPrint's documented recipe).
+    pdf = bytes(sheets[0].copy([page for sheet in sheets for page in sheet.pages]).write_pdf())
     progress(len(slips), len(slips))
     return pdf

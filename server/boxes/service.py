@@ -50,6 +50,7 @@ from server.db.models import (
 )
 from server.db.types import round_down_to_hour
 from server.errors import SedaError
+from server.i18n import catalogue
 from server.intake import service as intake
 from server.intake.schemas import Receipt, Submission
 from server.intake.trust import Trusted
@@ -74,6 +75,13 @@ class BoxRefusedError(SedaError):
     another channel or institution, a token without a slip, a slip's parts swapped)."""
 
     code = "box-refused"
+
+
+class SlipUsedError(SedaError):
+    """A slip's token was already used to file a report (its stub was seen): the letter can be
+    recorded without the claim code, and cannot be tracked with that stub."""
+
+    code = "slip-used"
 
 
 class Scope(msgspec.Struct, frozen=True):
@@ -216,7 +224,8 @@ class LetterRow(msgspec.Struct, frozen=True):
     report_type: str
     signed: bool
     claimed: bool  # came with a slip's claim code (so its writer can track it)
-    bodies: list[str]
+    bodies: list[str]  # the bodies it was sealed to (empty for an overseer when routed away)
+    at_home: bool = False  # sealed to an office of the box's own institution
 
 
 class OpeningInfo(msgspec.Struct, frozen=True):
@@ -244,6 +253,8 @@ def _check_names(names: list[str], most: int, longest: int) -> list[str]:
 
 
 async def _box_in_scope(session: AsyncSession, scope: Scope, box_id: int, *, lock: bool = False) -> Box:
+    if not 1 <= box_id < 2**31:
+        raise intake.NotFoundError  # beyond the column's range (PostgreSQL's integer)
     box = await session.get(Box, box_id, with_for_update=lock)
     if box is None or not scope.covers(box.institution_id):
         raise intake.NotFoundError
@@ -312,10 +323,12 @@ async def opening_info(
     session: AsyncSession, trusted: Trusted, scope: Scope, opening_id: uuid.UUID
 ) -> OpeningInfo:
     opening, box = await _opening_in_scope(session, scope, opening_id)
-    return await _info(session, trusted, opening, box)
+    return await _info(session, trusted, opening, box, full=scope.transcribes)
 
 
-async def _info(session: AsyncSession, trusted: Trusted, opening: BoxOpening, box: Box) -> OpeningInfo:
+async def _info(
+    session: AsyncSession, trusted: Trusted, opening: BoxOpening, box: Box, *, full: bool = True
+) -> OpeningInfo:
     institution = await session.get(Institution, box.institution_id)
     transcriber = await session.get(Officer, opening.transcriber_id)
     return OpeningInfo(
@@ -330,36 +343,52 @@ async def _info(session: AsyncSession, trusted: Trusted, opening: BoxOpening, bo
         witnesses=json.loads(opening.witnesses),
         seal_numbers=json.loads(opening.seal_numbers),
         letter_count=opening.letter_count,
-        letters=await _letters(session, trusted, opening.id),
+        letters=await _letters(session, trusted, opening.id, full=full),
         closed_at=opening.closed_at,
         minutes_sha256=opening.minutes_sha256,
     )
 
 
-async def _letters(session: AsyncSession, trusted: Trusted, opening_id: uuid.UUID) -> list[LetterRow]:
+async def _letters(
+    session: AsyncSession, trusted: Trusted, opening_id: uuid.UUID, *, full: bool = True
+) -> list[LetterRow]:
+    """The letters of an opening with the bodies each was *sealed to* at transcription (never
+    those a referral, escalation or retaliation follow-up added since: the head of the
+    institution must not see that). ``full`` False (an overseer): a letter routed to none of
+    the institution's own offices shows no bodies, which would tell its category."""
     codes = {body_id: code for code, body_id in trusted.body_ids.items()}
+    homes = {entry.body: entry.institution for entry in trusted.directory.bodies}
     rows = list(
         await session.execute(
-            select(BoxLetter.position, Report)
+            select(BoxLetter.position, Report, Institution.code)
             .join(Report, Report.id == BoxLetter.report_id)
+            .join(Institution, Institution.id == Report.institution_id)
             .where(BoxLetter.opening_id == opening_id)
             .order_by(BoxLetter.position)
         )
     )
     letters = []
-    for position, report in rows:
-        bodies = await session.scalars(
-            select(ReportRecipient.body_id).where(ReportRecipient.report_id == report.id)
+    for position, report, institution in rows:
+        envelope = crypto.decode_envelope(report.envelope)
+        sealed_to = {wrap.wrapped for wrap in envelope.recipients}
+        recipients = await session.execute(
+            select(ReportRecipient.body_id, ReportRecipient.wrapped_key).where(
+                ReportRecipient.report_id == report.id
+            )
         )
-        header = crypto.decode_envelope(report.envelope).header()
+        bodies = sorted(
+            codes.get(body_id, f"body-{body_id}") for body_id, wrapped in recipients if wrapped in sealed_to
+        )
+        at_home = any(homes.get(code) == institution for code in bodies)
         letters.append(
             LetterRow(
                 position=position,
-                report_id=str(report.id),
+                report_id=str(report.id) if full else "",
                 report_type=report.report_type.value,
-                signed=header.with_identity,
+                signed=envelope.header().with_identity,
                 claimed=report.lookup_verifier is not None,
-                bodies=sorted(codes.get(body_id, f"body-{body_id}") for body_id in bodies),
+                bodies=bodies if full or at_home else [],
+                at_home=at_home,
             )
         )
     return letters
@@ -442,6 +471,10 @@ async def add_letter(
         or submission.envelope.reporter_key != claim.reporter_key
     ):
         raise BoxRefusedError
+    if claim is not None and await session.scalar(
+        select(Report.id).where(Report.lookup_verifier == claim.lookup_verifier)
+    ):
+        raise SlipUsedError  # someone who saw the stub filed with its token first
     written = await session.scalar(
         select(func.count()).select_from(BoxLetter).where(BoxLetter.opening_id == opening.id)
     )
@@ -484,7 +517,6 @@ async def minutes_facts(
     institution = await session.get(Institution, box.institution_id)
     province = None if institution is None else await session.get(Province, institution.province_id)
     entries = {entry.body: entry for entry in trusted.directory.bodies}
-    own = institution.code if institution else ""
 
     def name(code: str) -> str:
         entry = entries.get(code)
@@ -492,18 +524,18 @@ async def minutes_facts(
             return code
         return entry.name_fa if language == "fa" else entry.name_en
 
+    away = catalogue(language).gettext("boxes.minutes.bodies_withheld")
     letters = []
     for row, report in zip(info.letters, await _reports(session, info.letters), strict=True):
-        at_home = any(
-            entries[code].institution == own for code in row.bodies if code in entries
-        )  # routed to an office of this institution: its category may be shown
+        at_home = row.at_home  # routed to an office of this institution: its category may be shown
         letters.append(
             documents.MinutesLetter(
                 number=row.position,
                 report_type=row.report_type,
                 signed=row.signed,
                 category=report.category if at_home else None,
-                bodies=[name(code) for code in row.bodies],
+                # The bodies of a letter routed away would tell its category: not named.
+                bodies=[name(code) for code in row.bodies] if at_home else [away],
             )
         )
 
@@ -568,6 +600,13 @@ async def close_opening(
         details={"box": box.code, "letters": letters, "sha256": digest.hex()},
     )
     return digest
+
+
+async def made_minutes(session: AsyncSession, scope: Scope, opening_id: uuid.UUID) -> bytes | None:
+    """The SHA-256 of an opening's minutes once they are made (None before)."""
+    _transcriber(scope)
+    opening, _ = await _opening_in_scope(session, scope, opening_id)
+    return opening.minutes_sha256
 
 
 async def minutes_of(session: AsyncSession, scope: Scope, opening_id: uuid.UUID) -> bytes:

@@ -627,7 +627,8 @@ class SlipClaim(Base):
 
     claim_id: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("slip_batches.id"), index=True)
-    lookup_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Indexed: the public intake refuses a report whose verifier an unclaimed slip holds.
+    lookup_verifier: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
     reporter_key: Mapped[bytes | None] = mapped_column(LargeBinary(1216))
     sealed_thread_key: Mapped[bytes | None] = mapped_column(LargeBinary(64))
     report_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("reports.id"), unique=True)

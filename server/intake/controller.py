@@ -28,13 +28,14 @@ from litestar.openapi.spec import (
 )
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT, HTTP_304_NOT_MODIFIED
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import crypto
 from routing.vocabulary import Channel
 from server.db.lifecycle import Database
-from server.db.models import Report, Upload
+from server.db.models import Report, SlipClaim, Upload
 from server.errors import SedaError, problem_responses
 from server.intake import service, tracking, uploads
 from server.intake.abuse import LookupLimits, PuzzleChallenge, Puzzles, PuzzleSolution
@@ -146,6 +147,15 @@ class Intake:
             return await service.existing_receipt(
                 session, trusted, uuid.UUID(data.envelope.report_id), service.envelope_digest(data.envelope)
             )
+
+    async def slip_reserved(self, verifier: bytes) -> bool:
+        """Whether an unclaimed box slip holds this lookup verifier (PROTOCOL.md §13): someone
+        who saw the slip's stub must not file with its token before the letter is recorded."""
+        async with self.database.sessions() as session:
+            found = await session.scalar(
+                select(SlipClaim.claim_id).where(SlipClaim.lookup_verifier == verifier)
+            )
+        return found is not None
 
     async def admit_lookup(
         self, request: Request[Any, Any, Any], secret: bytes, solution: PuzzleSolution | None
@@ -287,6 +297,8 @@ class IntakeController(Controller):
             if replay is None:
                 raise
             return Response(replay, status_code=HTTP_200_OK)
+        if data.lookup_verifier is not None and await intake.slip_reserved(data.lookup_verifier):
+            raise service.ConflictError  # a box slip's token, kept for the letter it goes with
         receipt, created = await intake.committer.store(trusted, planned)
         return Response(receipt, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 

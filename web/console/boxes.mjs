@@ -274,10 +274,16 @@ export function createBoxes({ api, i18n, trust, worker, hideOthers, institutionN
         onProgress: ({ step }) => letterBar.set(t(`console.js.boxes.progress.${step}`), null),
       });
       letterBar.set(t("console.js.boxes.progress.sending"), null);
-      await api.postJson(`/console/api/boxes/openings/${opening.opening_id}/letters`, {
-        submission: body,
-        claim_id: slip ? slip.claimId : null,
-      });
+      try {
+        await api.postJson(`/console/api/boxes/openings/${opening.opening_id}/letters`, {
+          submission: body,
+          claim_id: slip ? slip.claimId : null,
+        });
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.code !== "slip-used") throw error;
+        errors.field("letter-claim", t("console.js.boxes.claim.used"));
+        return;
+      }
     } finally {
       letterBar.done();
     }

@@ -73,6 +73,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("slip_claims", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_slip_claims_batch_id"), ["batch_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_slip_claims_lookup_verifier"), ["lookup_verifier"], unique=False)
 
     op.create_table(
         "box_openings",
@@ -129,6 +130,7 @@ def downgrade() -> None:
 
     op.drop_table("box_openings")
     with op.batch_alter_table("slip_claims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_slip_claims_lookup_verifier"))
         batch_op.drop_index(batch_op.f("ix_slip_claims_batch_id"))
 
     op.drop_table("slip_claims")

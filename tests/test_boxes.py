@@ -457,6 +457,20 @@ def test_openings_refuse_bad_facts_and_change_nothing(world: World) -> None:
         {"opened_at": now.isoformat(), "witnesses": ["a"], "letter_count": 0},
     )
     assert second.status_code == 409
+    # A miscount is corrected (audited), never below the letters already recorded.
+    (opening_id,) = [b["open_opening"] for b in transcriber.get("/console/api/boxes/").json()]
+    stored = _send(world, transcriber, opening_id, _letter("نامه"))
+    assert stored.status_code == 201
+    path = f"/console/api/boxes/openings/{opening_id}/count"
+    assert transcriber.post(path, {"letter_count": 0}).status_code == 422
+    corrected = transcriber.post(path, {"letter_count": 2})
+    assert corrected.status_code == 200
+    assert corrected.json()["letter_count"] == 2
+    assert transcriber.post(path, {"letter_count": 1}).json()["letter_count"] == 1
+    assert transcriber.post(f"/console/api/boxes/openings/{opening_id}/close", {}).status_code == 200
+    assert transcriber.post(path, {"letter_count": 3}).status_code == 409  # closed
+    changes = [d for _, a, _, d in audit_trail(world.url) if a == "box.count.corrected"]
+    assert [(c["from"], c["to"]) for c in changes] == [(1, 2), (2, 1)]
 
 
 def test_the_database_after_making_slips_holds_nothing_that_gives_a_token_back(tmp_path: Path) -> None:
@@ -517,6 +531,7 @@ def test_every_boxes_endpoint_refuses_accounts_outside_its_reach(world: World) -
         ("GET", f"/console/api/boxes/openings/{opening_id}", None),
         ("POST", f"/console/api/boxes/openings/{opening_id}/letters", {"submission": {}}),
         ("POST", f"/console/api/boxes/openings/{opening_id}/close", {}),
+        ("POST", f"/console/api/boxes/openings/{opening_id}/count", {"letter_count": 3}),
         ("GET", f"/console/api/boxes/openings/{opening_id}/minutes", None),
         ("POST", "/console/api/boxes/claims", {"claim_id": _b64(bytes(32))}),
     ]

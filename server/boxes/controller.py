@@ -40,6 +40,10 @@ class NewLetter(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     claim_id: Annotated[bytes, msgspec.Meta(min_length=32, max_length=32)] | None = None
 
 
+class CountCorrection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    letter_count: int
+
+
 class MinutesRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     language: Annotated[str, msgspec.Meta(pattern="^(fa|en)$")] = "fa"
 
@@ -144,6 +148,28 @@ class BoxesController(Controller):
                 claim_id=data.claim_id,
                 now=console.clock(),
             )
+
+    @post(
+        "/openings/{opening_id:uuid}/count",
+        status_code=HTTP_200_OK,
+        responses=problem_responses(*_BODY, *_FOUND, "conflict", "box-refused", "not-published"),
+    )
+    async def correct_count(
+        self,
+        console: NamedDependency[Console],
+        intake: NamedDependency[Intake],
+        request: Request[Any, Any, Any],
+        opening_id: FromPath[uuid.UUID],
+        data: JSONBody[CountCorrection],
+    ) -> OpeningInfo:
+        """Correct a miscounted opening (never below the letters already recorded; audited)."""
+        async with console.signed_in(request, changes=True) as (session, officer):
+            scope = await service.scope_of(session, officer)
+            await service.correct_count(
+                session, officer, scope, opening_id, letter_count=data.letter_count, now=console.clock()
+            )
+            await session.flush()
+            return await service.opening_info(session, await intake.trusted(session), scope, opening_id)
 
     @post(
         "/openings/{opening_id:uuid}/close",

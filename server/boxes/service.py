@@ -503,6 +503,42 @@ async def add_letter(
     return LetterReceipt(position, intake.receipt_of(planned))
 
 
+async def correct_count(
+    session: AsyncSession,
+    officer: Officer,
+    scope: Scope,
+    opening_id: uuid.UUID,
+    *,
+    letter_count: int,
+    now: datetime,
+) -> BoxOpening:
+    """Correct an open opening's count of letters (a miscount would otherwise leave it unable
+    to close, or letters unable to be entered); never below the letters already recorded.
+    Audited with both counts (the caller commits)."""
+    _transcriber(scope)
+    opening, box = await _opening_in_scope(session, scope, opening_id, lock=True)
+    written = int(
+        await session.scalar(
+            select(func.count()).select_from(BoxLetter).where(BoxLetter.opening_id == opening.id)
+        )
+        or 0
+    )
+    if opening.closed_at is not None:
+        raise intake.ConflictError
+    if not written <= letter_count <= 500:
+        raise BoxRefusedError
+    await append_audit(
+        session,
+        at=now,
+        actor=actor(officer),
+        action="box.count.corrected",
+        subject=f"opening:{opening.id}",
+        details={"box": box.code, "from": opening.letter_count, "to": letter_count},
+    )
+    opening.letter_count = letter_count
+    return opening
+
+
 # -- minutes -----------------------------------------------------------------------------
 async def minutes_facts(
     session: AsyncSession, trusted: Trusted, scope: Scope, opening_id: uuid.UUID, language: str

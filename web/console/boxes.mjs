@@ -186,6 +186,8 @@ export function createBoxes({ api, i18n, trust, worker, hideOthers, institutionN
       byId("letter-title").textContent = t("console.js.boxes.letter_n", { n: info.letters.length + 1, total: info.letter_count });
     }
     show(byId("make-minutes"), !closed && remaining === 0);
+    show(byId("count-form"), !closed && transcribing);
+    byId("count-correction").value = String(info.letter_count);
     const link = byId("minutes-link");
     show(link, closed);
     link.href = closed ? `/console/api/boxes/openings/${info.opening_id}/minutes` : "#";
@@ -298,7 +300,20 @@ export function createBoxes({ api, i18n, trust, worker, hideOthers, institutionN
     done(t("console.js.boxes.minutes_made"));
   }
 
+  async function correctCount(errors) {
+    const count = Number(byId("count-correction").value);
+    if (!Number.isInteger(count) || count < opening.letters.length || count > 500) {
+      return errors.field("count-correction", t("console.js.boxes.count_range"));
+    }
+    render(await api.postJson(`/console/api/boxes/openings/${opening.opening_id}/count`, { letter_count: count }));
+    done(t("console.js.boxes.count_corrected"));
+  }
+
   function wire() {
+    byId("count-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      guarded(correctCount);
+    });
     byId("opening-form").addEventListener("submit", (event) => {
       event.preventDefault();
       guarded(submitOpening);

@@ -394,6 +394,14 @@ async def _letters(
     return letters
 
 
+async def _written(session: AsyncSession, opening_id: uuid.UUID) -> int:
+    """How many letters of an opening are recorded."""
+    found = await session.scalar(
+        select(func.count()).select_from(BoxLetter).where(BoxLetter.opening_id == opening_id)
+    )
+    return int(found or 0)
+
+
 # -- letters -----------------------------------------------------------------------------
 class SlipView(msgspec.Struct, frozen=True):
     """A slip's record as the transcriber's device needs it (PROTOCOL.md §13)."""
@@ -475,17 +483,15 @@ async def add_letter(
         select(Report.id).where(Report.lookup_verifier == claim.lookup_verifier)
     ):
         raise SlipUsedError  # someone who saw the stub filed with its token first
-    written = await session.scalar(
-        select(func.count()).select_from(BoxLetter).where(BoxLetter.opening_id == opening.id)
-    )
-    if int(written or 0) >= opening.letter_count:
+    written = await _written(session, opening.id)
+    if written >= opening.letter_count:
         raise intake.ConflictError  # every counted letter is already here
     planned = intake.plan_submission(trusted, submission, now)
     uploads = await intake.complete_uploads(session, planned.attachments)
     await intake.add_planned(session, [planned])
     for upload in uploads:
         upload.report_id = planned.report_id
-    position = int(written or 0) + 1
+    position = written + 1
     session.add(BoxLetter(opening_id=opening.id, position=position, report_id=planned.report_id))
     if claim is not None:
         claim.report_id = planned.report_id
@@ -517,12 +523,7 @@ async def correct_count(
     Audited with both counts (the caller commits)."""
     _transcriber(scope)
     opening, box = await _opening_in_scope(session, scope, opening_id, lock=True)
-    written = int(
-        await session.scalar(
-            select(func.count()).select_from(BoxLetter).where(BoxLetter.opening_id == opening.id)
-        )
-        or 0
-    )
+    written = await _written(session, opening.id)
     if opening.closed_at is not None:
         raise intake.ConflictError
     if not written <= letter_count <= 500:
@@ -618,10 +619,8 @@ async def close_opening(
     opening changed since the minutes were made."""
     _transcriber(scope)
     opening, box = await _opening_in_scope(session, scope, opening_id, lock=True)
-    written = await session.scalar(
-        select(func.count()).select_from(BoxLetter).where(BoxLetter.opening_id == opening.id)
-    )
-    if opening.closed_at is not None or int(written or 0) != letters or letters != opening.letter_count:
+    written = await _written(session, opening.id)
+    if opening.closed_at is not None or written != letters or letters != opening.letter_count:
         raise intake.ConflictError
     digest = hashlib.sha256(minutes).digest()
     opening.minutes = minutes

@@ -141,6 +141,12 @@ class Officer:
 
 
 def _run(url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    return with_database(url, work)
+
+
+def with_database(url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` with a ``Database`` of ``url`` (disposed afterwards), from synchronous code."""
+
     async def run() -> T:
         database = Database(url)
         try:

@@ -33,7 +33,7 @@ from server.demo.keys import DemoKeys
 from server.settings import Settings
 from tests.box_support import pair_slips, slips_of
 from tests.console_support import Clock, Device, audit_trail, grant_demo_key, make_account
-from tests.intake_support import draft, dump_tables, run_coroutine, secret_needles, seeded_sqlite
+from tests.intake_support import draft, dump_tables, secret_needles, seeded_sqlite, with_database
 from tests.pdf_support import pdf_text, plain, qr_codes
 
 INSTITUTION = "tehran-central"
@@ -134,17 +134,6 @@ class World:
         return device
 
 
-def _with_database(url: str, work: Any) -> Any:
-    async def run() -> Any:
-        database = Database(url)
-        try:
-            return await work(database)
-        finally:
-            await database.dispose()
-
-    return run_coroutine(run())
-
-
 def register(url: str, code: str, institution: str, at: datetime) -> int:
     async def work(database: Database) -> int:
         async with database.write_session() as session:
@@ -152,7 +141,7 @@ def register(url: str, code: str, institution: str, at: datetime) -> int:
             await session.commit()
             return box.id
 
-    return int(_with_database(url, work))
+    return int(with_database(url, work))
 
 
 def make_slips(
@@ -163,7 +152,7 @@ def make_slips(
     async def work(database: Database) -> None:
         await service.store_batch(database, slips, "operator", datetime.now(UTC))
 
-    _with_database(url, work)
+    with_database(url, work)
     return slips
 
 
@@ -288,7 +277,7 @@ def test_a_transcriber_records_an_opening_and_its_letters_and_the_slip_holder_tr
         async with database.sessions() as session:
             return list(await session.scalars(select(SlipClaim)))
 
-    (row,) = _with_database(world.url, claims)
+    (row,) = with_database(world.url, claims)
     assert row.report_id is not None
     assert (row.lookup_verifier, row.reporter_key, row.sealed_thread_key) == (None, None, None)
 
@@ -344,7 +333,7 @@ def test_box_letters_are_refused_unless_they_are_a_box_letter_of_the_box_institu
             async with database.sessions() as session:
                 return len(list(await session.scalars(select(Report.id))))
 
-        return int(_with_database(world.url, work))
+        return int(with_database(world.url, work))
 
     before = count()
     # Someone who saw the stub files a web report with its token first: refused (the slip's
@@ -449,7 +438,7 @@ def test_openings_refuse_bad_facts_and_change_nothing(world: World) -> None:
         async with database.sessions() as session:
             return len(list(await session.scalars(select(BoxOpening.id))))
 
-    assert _with_database(world.url, openings) == 0
+    assert with_database(world.url, openings) == 0
     # One opening at a time: the next waits until the last one's letters are in.
     _open(world, transcriber, 1)
     second = transcriber.post(

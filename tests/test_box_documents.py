@@ -15,6 +15,7 @@ from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError
 
 import crypto
+from server import printing
 from server.boxes import documents, weeks
 from server.i18n import catalogue
 from tests.pdf_support import (
@@ -166,12 +167,16 @@ def test_persian_letters_in_the_minutes_are_joined(monkeypatch: pytest.MonkeyPat
     # The check fails on unjoined text: the same title kept apart by zero-width non-joiners,
     # and the same title with the font's joining forms switched off.
     title = documents._text("fa", "boxes.minutes.title")
+    text = documents._text
     with monkeypatch.context() as apart:
-        apart.setitem(documents.TEXTS["fa"], "boxes.minutes.title", ZWNJ.join(title))
+        apart.setattr(
+            documents,
+            "_text",
+            lambda lang, key: ZWNJ.join(title) if key == "boxes.minutes.title" else text(lang, key),
+        )
         assert min(_joining_gaps(documents.render_minutes(facts()))) > 0.5
-    stylesheet = documents._stylesheet
     with monkeypatch.context() as unshaped:
-        unshaped.setattr(documents, "_stylesheet", lambda: stylesheet() + SHAPING_OFF)
+        unshaped.setattr(documents, "stylesheet", lambda: printing.stylesheet() + SHAPING_OFF)
         assert min(_joining_gaps(documents.render_minutes(facts()))) > 0.5
 
 
@@ -244,34 +249,32 @@ def test_facts_are_text_not_markup_and_documents_load_nothing_but_their_fonts(tm
     (page,) = pdf_text(documents.render_minutes(facts(place=planted)))
     assert "example.org/x.png" in page  # printed as typed; nothing was fetched (that would stop it)
 
-    fetcher = documents._FontsOnly()
+    fetcher = printing.FontsOnly()
     outside = tmp_path / "x.css"
     outside.write_text("")
     for url in (
         outside.as_uri(),
         "https://example.org/font.woff2",
-        (documents.FONTS / ".." / ".." / "settings.py").resolve().as_uri(),
-        f"file://{documents.FONTS}/../../settings.py",
+        (printing.FONTS / ".." / ".." / "settings.py").resolve().as_uri(),
+        f"file://{printing.FONTS}/../../settings.py",
     ):
-        with pytest.raises(documents.DocumentFetchError):
+        with pytest.raises(printing.DocumentFetchError):
             fetcher.fetch(url)
-    font = fetcher.fetch((documents.FONTS / "Vazirmatn-Regular.woff2").as_uri())
+    font = fetcher.fetch((printing.FONTS / "Vazirmatn-Regular.woff2").as_uri())
     try:
         assert font.read(4) == b"wOF2"
     finally:
         font.close()
     with pytest.raises(FatalURLFetchingError):  # a refused resource stops the rendering
-        HTML(string=f'<img src="{outside.as_uri()}">', url_fetcher=documents._FontsOnly()).write_pdf()
+        HTML(string=f'<img src="{outside.as_uri()}">', url_fetcher=printing.FontsOnly()).write_pdf()
 
 
-def test_the_documents_own_texts_are_in_both_languages_and_not_yet_in_the_catalogues() -> None:
-    """``TEXTS`` holds only what the catalogues lack, in Persian and English alike, so moving
-    it into the catalogues later changes no document."""
-    assert set(documents.TEXTS) == {"fa", "en"}
-    assert set(documents.TEXTS["fa"]) == set(documents.TEXTS["en"])
-    for language, texts in documents.TEXTS.items():
-        assert not set(texts) & catalogue(language).keys()
-    assert all(any("\u0600" <= char <= "\u06ff" for char in text) for text in documents.TEXTS["fa"].values())
+def test_every_text_of_the_documents_is_in_both_catalogues() -> None:
+    templates = "".join(path.read_text(encoding="utf-8") for path in documents.TEMPLATES.glob("*.html"))
+    keys = set(re.findall(r'\bt\("([a-z_.]+)"\)', templates)) | {"document.page", "boxes.minutes.week_range"}
+    assert len(keys) > 20
+    for language in ("fa", "en"):
+        assert keys <= catalogue(language).keys(), keys - catalogue(language).keys()
 
 
 # -- token slips --------------------------------------------------------------------------

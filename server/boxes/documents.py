@@ -1,7 +1,7 @@
 """The boxes' printed documents, as PDF: the minutes of an opening and sheets of token slips.
 
 HTML and CSS (Jinja2 templates in ``templates/``, autoescaped) laid out by WeasyPrint with
-the Vazirmatn font, so Persian letters join (HarfBuzz shaping) and run right to left. Dates
+the Vazirmatn font (``server.printing``), so Persian letters join and run right to left. Dates
 are Solar Hijri in Iran time. In Persian every digit is Persian, the typed facts' too (a seal
 number entered as ``4412`` prints ``۴۴۱۲``), except in the two identifiers a reader may have
 to type or compare character by character: the box's code and the opening's id (in the
@@ -16,42 +16,28 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import msgspec
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from crypto.token import group_digits
-from routing.deadlines import JALALI_MONTHS, LOCAL_ZONE
-from server.boxes.weeks import jalali_date
 from server.i18n import catalogue
+from server.printing import FontsOnly, digits, font_config, jalali_text, page_numbers, stylesheet
+
+__all__ = [
+    "MinutesFacts",
+    "MinutesLetter",
+    "SlipFace",
+    "jalali_text",
+    "render_minutes",
+    "render_slips",
+    "stylesheet",
+]
 
 TEMPLATES = Path(__file__).parent / "templates"
-FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
-# Latin and Arabic-Indic digits (either may be typed) shown as Persian ones.
-_PERSIAN = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹" * 2)
 SLIPS_PER_PAGE = 5
-
-# Texts of these documents that the catalogues (server/i18n/locales) do not have yet; every
-# other text comes from the catalogue. ``_text`` is the one lookup.
-TEXTS: dict[str, dict[str, str]] = {
-    "fa": {
-        "boxes.minutes.province": "استان",
-        "boxes.minutes.role": "سمت",
-        "boxes.minutes.name": "نام",
-        "boxes.minutes.page": "صفحهٔ {page} از {pages}",
-    },
-    "en": {
-        "boxes.minutes.province": "Province",
-        "boxes.minutes.role": "Role",
-        "boxes.minutes.name": "Name",
-        "boxes.minutes.page": "Page {page} of {pages}",
-    },
-}
 
 
 class MinutesLetter(msgspec.Struct, frozen=True):
@@ -92,76 +78,13 @@ class SlipFace(msgspec.Struct, frozen=True):
         return f"SlipFace({self.number}, <hidden>)"
 
 
-class DocumentFetchError(Exception):
-    """A document tried to load something other than its own fonts."""
-
-
-class _FontsOnly(URLFetcher):  # type: ignore[misc]  # untyped library
-    """Fetches the bundled fonts and nothing else: no network, no other file. A refusal stops
-    the rendering (``fail_on_errors``) instead of leaving a resource out silently."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=True)
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        path = Path(unquote(urlsplit(url).path)).resolve()
-        if not url.startswith("file://") or not path.is_relative_to(FONTS):
-            raise DocumentFetchError("a box document may load its fonts only")
-        return super().fetch(url, headers)
-
-
 @cache
 def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
 def _text(language: str, key: str) -> str:
-    """A text of the documents in ``language``: ``TEXTS`` first, then the catalogue."""
-    return TEXTS.get(language, {}).get(key) or catalogue(language).gettext(key)
-
-
-def _digits(language: str) -> Callable[[object], str]:
-    def shown(value: object) -> str:
-        text = str(value)
-        return text.translate(_PERSIAN) if language == "fa" else text
-
-    return shown
-
-
-def jalali_text(moment: datetime, language: str, *, with_time: bool = True) -> str:
-    """``12 Esfand 1404, 10:30`` in Iran time, in the language's digits and month names."""
-    year, month, day = jalali_date(moment)
-    text = f"{day} {JALALI_MONTHS[language][month - 1]} {year}"
-    if with_time:
-        local = moment.astimezone(LOCAL_ZONE)
-        text += f"{'، ساعت' if language == 'fa' else ','} {local.hour:02d}:{local.minute:02d}"
-    return _digits(language)(text)
-
-
-def _css_string(text: str) -> str:
-    """``text`` as a CSS string literal (for generated content)."""
-    escaped = "".join(f"\\{ord(char):x} " if char in '"\\\n\r' else char for char in text)
-    return f'"{escaped}"'
-
-
-def _page_numbers(language: str) -> str:
-    """The ``content`` of the page-number margin box: ``Page 1 of 2`` in the language's digits."""
-    style = "persian" if language == "fa" else "decimal"
-    before, _, rest = _text(language, "boxes.minutes.page").partition("{page}")
-    between, _, after = rest.partition("{pages}")
-    parts = (before, f"counter(page, {style})", between, f"counter(pages, {style})", after)
-    return " ".join(part if part.startswith("counter(") else _css_string(part) for part in parts)
-
-
-def _stylesheet() -> str:
-    return (
-        _environment()
-        .get_template("base.css")
-        .render(
-            font_regular=(FONTS / "Vazirmatn-Regular.woff2").as_uri(),
-            font_bold=(FONTS / "Vazirmatn-Bold.woff2").as_uri(),
-        )
-    )
+    return catalogue(language).gettext(key)
 
 
 def _html(template: str, language: str, **context: Any) -> HTML:
@@ -172,12 +95,12 @@ def _html(template: str, language: str, **context: Any) -> HTML:
             lang=language,
             dir="rtl" if language == "fa" else "ltr",
             t=lambda key: _text(language, key),
-            n=_digits(language),
-            css=_stylesheet(),
+            n=digits(language),
+            css=stylesheet(),
             **context,
         )
     )
-    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=_FontsOnly())
+    return HTML(string=html, base_url=str(TEMPLATES), url_fetcher=FontsOnly())
 
 
 def render_minutes(facts: MinutesFacts, language: str = "fa") -> bytes:
@@ -185,7 +108,7 @@ def render_minutes(facts: MinutesFacts, language: str = "fa") -> bytes:
     week = _text(language, "boxes.minutes.week_range")
     week = week.replace("{start}", jalali_text(facts.week_start, language, with_time=False))
     week = week.replace("{end}", jalali_text(facts.week_start + timedelta(days=6), language, with_time=False))
-    shown = _digits(language)
+    shown = digits(language)
     separator = "، " if language == "fa" else ", "
     document = _html(
         "minutes.html",
@@ -194,9 +117,9 @@ def render_minutes(facts: MinutesFacts, language: str = "fa") -> bytes:
         listed=lambda items: separator.join(map(shown, items)),
         opened_at=jalali_text(facts.opened_at, language),
         week=week,
-        page_numbers=_page_numbers(language),
+        page_numbers=page_numbers(language),
     )
-    return bytes(document.write_pdf(font_config=FontConfiguration()))
+    return bytes(document.write_pdf(font_config=font_config()))
 
 
 def _qr_svg(digits: str) -> str:
@@ -209,7 +132,7 @@ def _qr_svg(digits: str) -> str:
 def _face(slip: SlipFace, language: str) -> dict[str, str]:
     persian = language == "fa"
     return {
-        "number": _digits(language)(slip.number),
+        "number": digits(language)(slip.number),
         "qr": _qr_svg(slip.token_digits),
         "token_local": group_digits(slip.token_digits, persian=persian),
         "token_latin": group_digits(slip.token_digits),
@@ -230,8 +153,8 @@ def render_slips(
     is written, is ``(total, total)``. Raises ``ValueError`` for no slips."""
     if not slips:
         raise ValueError("a batch has at least one slip")
-    fonts = FontConfiguration()
-    batch = _digits(language)(batch_label)
+    fonts = font_config()
+    batch = digits(language)(batch_label)
     sheets = []
     for start in range(0, len(slips), SLIPS_PER_PAGE):
         if start:

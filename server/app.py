@@ -28,6 +28,8 @@ from server.kiosks.controller import KioskConsoleController, KioskDeviceControll
 from server.logging import configure_logging, get_logger
 from server.openapi import WireSchemaPlugin
 from server.settings import Settings, SettingsError, settings_from_env
+from server.summaries.controller import SummariesController
+from server.summaries.job import lifespan_of as summary_lifespan
 from server.web.controller import WebController
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -56,6 +58,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             ConsoleAccountController,
             ConsoleController,
             BoxesController,
+            SummariesController,
             KioskDeviceController,
             KioskConsoleController,
             WebController,
@@ -73,6 +76,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         lifespan=[
             intake.lifespan,
             lifespan_of(database, intake.trusted_now, intake.clock, settings.deadline_job_seconds),
+            summary_lifespan(database, settings, intake.clock),
         ],
         openapi_config=OpenAPIConfig(
             title="Sedā",

@@ -38,6 +38,7 @@ from server.keys_cli import keys_cli
 from server.kiosks.cli import kiosk_cli
 from server.logging import configure_logging, logging_dictconfig
 from server.settings import Settings, SettingsError, settings_from_env
+from server.summaries.cli import summary_cli
 
 cli = typer.Typer(help="Sedā: confidential reporting for prisons (Article 114).", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -49,6 +50,7 @@ cli.add_typer(report_cli, name="report")
 cli.add_typer(officer_cli, name="officer")
 cli.add_typer(kiosk_cli, name="kiosk")
 cli.add_typer(boxes_cli, name="boxes")
+cli.add_typer(summary_cli, name="summary")
 console = Console(stderr=True)
 _T = TypeVar("_T")
 

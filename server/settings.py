@@ -57,6 +57,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     session_idle_minutes: int = 30
     # How often the deadline job looks for overdue cases (seconds; 0 turns it off).
     deadline_job_seconds: int = 60
+    # How often the summary job looks for a closed month without summaries (seconds; 0 turns
+    # it off), and the disclosure thresholds of the suppressed view (docs/SUMMARIES.md).
+    summary_job_seconds: int = 900
+    summary_threshold: int = 5
+    summary_sensitive_threshold: int = 10
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -73,6 +78,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             raise SettingsError("SEDA_SESSION_* must be at least 1 and SEDA_DEADLINE_JOB_SECONDS at least 0")
         if self.max_inflight < 1:
             raise SettingsError("SEDA_MAX_INFLIGHT must be at least 1")
+        thresholds = (self.summary_threshold, self.summary_sensitive_threshold)
+        if self.summary_job_seconds < 0 or not 2 <= thresholds[0] <= thresholds[1]:
+            raise SettingsError(
+                "SEDA_SUMMARY_JOB_SECONDS must be at least 0, and SEDA_SUMMARY_THRESHOLD at least 2"
+                " and at most SEDA_SUMMARY_SENSITIVE_THRESHOLD"
+            )
         if self.root_public_key and not _is_hex_key(self.root_public_key):
             raise SettingsError("SEDA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits")
         if not self.database_url.startswith(SUPPORTED_DATABASES):

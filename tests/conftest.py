@@ -8,6 +8,7 @@ skipped, unless ``SEDA_TEST_REQUIRE_POSTGRES=1`` (set by ``.ci/run``), which mak
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -59,9 +60,10 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A URL to a new, empty PostgreSQL database, dropped after the test."""
+@contextlib.contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A URL to a new, empty PostgreSQL database, dropped afterwards (skips or fails the test
+    when no server is usable)."""
     if not postgres_reachable():
         url = make_url(POSTGRES_ADMIN_URL)
         message = (
@@ -76,6 +78,20 @@ def postgres_url() -> Iterator[str]:
         yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A URL to a new, empty PostgreSQL database, dropped after the test."""
+    with new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url() -> Iterator[str]:
+    """The same, shared by a module's tests (they must not depend on each other's writes)."""
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

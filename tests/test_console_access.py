@@ -39,7 +39,7 @@ def _accounts(http: TestClient[Any], clock: Clock, url: str, keys: Any) -> dict[
         "other_officer": (OfficerRole.OFFICER, OTHER),
         "other_admin": (OfficerRole.BODY_ADMIN, OTHER),
         "transcriber": (OfficerRole.BOX_TRANSCRIBER, "institution_inspection_representative--tehran-central"),
-        "summary_reader": (OfficerRole.SUMMARY_READER, None),
+        "summary_reader": (OfficerRole.SUMMARY_READER, "organization_inspection--national"),
         "operator": (OfficerRole.OPERATOR, None),
     }
     devices = {}
@@ -202,6 +202,8 @@ def test_no_role_reaches_another_bodys_report_keys_notes_officers_or_audit(
         }
         # The boxes section: reach by box, not by case (tests/test_boxes.py tries every role).
         open_to_all |= {path for path in served if path.startswith("/console/api/boxes")}
+        # The summaries: reach by unit and view (tests/test_summaries_console.py tries every role).
+        open_to_all |= {path for path in served if path.startswith("/console/api/summaries")}
         assert served - reached - open_to_all == set(), served - reached
 
         # The holding body still can: the matrix refuses outsiders, not everyone.

@@ -196,7 +196,7 @@ def test_killed_server_keeps_every_acknowledged_report_exactly_once(
 ) -> None:
     backend, url, keys = seeded_any
     seed = int(os.environ.get("SEDA_TEST_CRASH_SEED", str(uuid.uuid4().int % 10**9)))
-    timings = random.Random(seed)  # noqa: S311 (kill timings, not secrets)
+    timings = random.Random(seed)  # kill timings, not secrets
     before = {id_ for id_, _ in read_stored(url, set()).reports}
     tally, stop = Tally(), threading.Event()
     server = LiveServer(url, tmp_path, workers=WORKERS, puzzle_bits=0)

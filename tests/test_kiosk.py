@@ -225,7 +225,7 @@ def test_only_a_system_operator_manages_kiosks_in_the_console(ward: Ward) -> Non
         (OfficerRole.OFFICER, "provincial_dg_prisons--tehran"),
         (OfficerRole.BODY_ADMIN, "provincial_dg_prisons--tehran"),
         (OfficerRole.BOX_TRANSCRIBER, "institution_inspection_representative--tehran-central"),
-        (OfficerRole.SUMMARY_READER, None),
+        (OfficerRole.SUMMARY_READER, "provincial_dg_prisons--tehran"),
         (OfficerRole.OPERATOR, None),
     ]:
         device = Device_(ward.http, clock, role.value.replace("_", "."))

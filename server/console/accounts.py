@@ -37,8 +37,9 @@ SALT_SECRET = "console-salt"  # noqa: S105 (the name of the row that holds it, n
 # Roles whose accounts belong to a body (the others work across bodies, or at the terminal).
 BODY_ROLES = frozenset({OfficerRole.OFFICER, OfficerRole.BODY_ADMIN})
 # A box transcriber's account also names a body (the inspection unit it works for), which sets
-# the boxes it may record (docs/BOXES.md); it is not a body role: it reads no report.
-ACCOUNTS_WITH_A_BODY = BODY_ROLES | {OfficerRole.BOX_TRANSCRIBER}
+# the boxes it may record (docs/BOXES.md), and a summary reader's the body whose reach sets the
+# summaries it may read (docs/SUMMARIES.md); neither is a body role: they read no report.
+ACCOUNTS_WITH_A_BODY = BODY_ROLES | {OfficerRole.BOX_TRANSCRIBER, OfficerRole.SUMMARY_READER}
 
 
 class UnauthorizedError(SedaError):

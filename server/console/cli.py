@@ -59,7 +59,7 @@ def create(
     username: Annotated[str, typer.Option(help="Sign-in name: lower-case letters, digits, . _ -")],
     display_name: Annotated[str, typer.Option(help="The name shown in the console.")],
     role: Annotated[OfficerRole, typer.Option(help="The account's role.")] = OfficerRole.BODY_ADMIN,
-    body: Annotated[str | None, typer.Option(help="The body's code (officers and administrators).")] = None,
+    body: Annotated[str | None, typer.Option(help="The body's code (every role but operator).")] = None,
 ) -> None:
     """Create an account and print its one-time enrolment code (valid 7 days)."""
 

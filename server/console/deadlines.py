@@ -13,10 +13,8 @@ an officer of a body that holds the report.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from litestar import Litestar
@@ -34,6 +32,7 @@ from server.db.models import Body, EscrowWrap, Report, ReportRecipient, StatusEv
 from server.db.types import round_down_to_hour
 from server.intake.service import facts_of, next_seq, report_routing
 from server.intake.trust import NotPublishedError, Trusted
+from server.jobs import periodic
 from server.logging import get_logger
 
 _JOB_LOCK = 0x73656462  # "sedb": the deadline job's PostgreSQL advisory lock
@@ -152,33 +151,26 @@ async def run_deadlines(database: Database, trusted: Trusted, now: datetime) -> 
         return handled
 
 
-@asynccontextmanager
-async def deadline_job(
+def deadline_job(
     database: Database,
     trusted: Callable[[], Awaitable[Trusted]],
     clock: Callable[[], datetime],
     period: float,
-) -> AsyncIterator[None]:
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Run ``run_deadlines`` every ``period`` seconds while the application runs."""
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(period)
-            try:
-                count = await run_deadlines(database, await trusted(), clock())
-                if count:
-                    log.info("deadlines_escalated", count=count)
-            except (SQLAlchemyError, OSError, NotPublishedError):
-                log.warning("deadline_job_failed")  # tried again next period
+    async def work() -> None:
+        count = await run_deadlines(database, await trusted(), clock())
+        if count:
+            log.info("deadlines_escalated", count=count)
 
-    task = asyncio.create_task(loop()) if period > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    return periodic(
+        period,
+        work,
+        retried=(SQLAlchemyError, OSError, NotPublishedError),
+        log=log,
+        failure="deadline_job_failed",
+    )
 
 
 def lifespan_of(

@@ -208,6 +208,10 @@ class ReportRecipient(Base):
         *hour_precision_checks("report_recipients", "acknowledged_hour"),
         # A body's inbox: its reports, newest first, a page at a time (docs/CONSOLE.md).
         Index("ix_report_recipients_inbox", "body_id", "added_hour", "report_id"),
+        # The monthly summaries find a month's referrals, escalations, acknowledgements and
+        # deadlines by time (docs/SUMMARIES.md).
+        Index("ix_report_recipients_added_hour", "added_hour"),
+        Index("ix_report_recipients_acknowledged_hour", "acknowledged_hour"),
     )
 
     report_id: Mapped[uuid.UUID] = mapped_column(
@@ -253,6 +257,8 @@ class StatusEvent(Base):
     __tablename__ = "status_events"
     __table_args__ = (
         UniqueConstraint("report_id", "seq"),
+        # The monthly summaries find a month's closures by time (docs/SUMMARIES.md).
+        Index("ix_status_events_at_hour", "at_hour"),
         *hour_precision_checks("status_events", "at_hour"),
     )
 
@@ -637,3 +643,26 @@ class SlipClaim(Base):
     @validates("claimed_hour")
     def _coarse_time(self, _: str, value: datetime | None) -> datetime | None:
         return None if value is None else require_hour_precision(value)
+
+
+class MonthlySummary(Base):
+    """A month's analytic summary for one scope in one view (docs/SUMMARIES.md): the signed
+    canonical JSON, made once after the month closed and never changed. Only counts of
+    routing metadata and case events; suppressed cells are absent from the suppressed view."""
+
+    __tablename__ = "monthly_summaries"
+    __table_args__ = (UniqueConstraint("month", "level", "unit_code", "view"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)  # Solar Hijri "1405-08"
+    level: Mapped[str] = mapped_column(String(16))  # institution, province or national
+    unit_code: Mapped[str] = mapped_column(String(100))
+    view: Mapped[str] = mapped_column(String(16))  # full or suppressed
+    # The scope's reports in the month as this view shows them (None: withheld), for the
+    # trend charts of later months without decoding every earlier document.
+    reports: Mapped[int | None] = mapped_column(Integer)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    document: Mapped[bytes] = mapped_column(LargeBinary)  # the canonical JSON
+    document_sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))

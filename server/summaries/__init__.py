@@ -1,0 +1,1 @@
+"""Monthly analytic summaries (docs/SUMMARIES.md)."""

@@ -1,0 +1,365 @@
+"""Disclosure control for the suppressed view: which cells of a month's summaries to withhold.
+
+§1 Primary suppression. A cell with 0 < value < its threshold (``DEFAULT_THRESHOLD`` unless
+the caller names another, e.g. 10 for the sensitive categories) could point to a person and
+is withheld. Zeros are published: "nobody reported" points to no one.
+
+§2 Complementary suppression. The published figures are tied by additive relations (a
+table's total is the sum of its cells, a province's cell the sum of its institutions', one
+total shared by several tables, equalities), so a withheld cell could be computed from the
+published ones. ``suppress`` withholds more cells until none can:
+
+- the cheap pass: while a relation has exactly one withheld member, withhold the smallest
+  positive published member of that relation (parts before the total on ties);
+- the exact check (§4): for each connected group of withheld cells, which of them does the
+  linear system of the relations determine? For a determined primary cell, find the formula
+  an attacker would use (cell = a combination of published cells) and withhold the published
+  cell it needs, preferring positive cells, then one that every such formula needs (so that
+  withholding it breaks the determination), then the smallest, parts before the total; run
+  the cheap pass again and check again, until no primary cell is determined. (The formula
+  uses a positive cell: it gives a positive value.)
+- finally, complements that are still determined are published again: they protect nothing
+  (every solution of the relations that changes a withheld cell leaves them as they are), so
+  publishing them tells an attacker nothing about the others.
+
+§3 Why complements are positive. Primary cells are at least 1, and so is every complement
+(the smallest *positive* candidate is taken; a relation whose one withheld member is positive
+always has a positive published member, since counts are not negative). Let x be the true
+withheld values and v a real solution of the homogeneous relations with v_c != 0 (one exists
+exactly when c is not determined). Every withheld cell is at least 1, so for every real t
+with |t| · max|v| < 1, x + t·v is still non-negative and consistent with everything
+published, and c takes a different value in it: non-negativity, the one other thing an
+attacker knows, gives nothing more than the relations do. A withheld zero would sit on that
+boundary, where one of the two directions is lost. (Whole numbers are another matter:
+``tests/test_summary_disclosure.py`` plays an attacker with an integer-programming solver.)
+
+§4 The exact check. Unknowns are the withheld cells of a group, equations the relations that
+touch them, with published cells moved to the right-hand side. A cell is determined exactly
+when every solution v of the homogeneous system has v_c = 0. The system is brought to echelon
+form by sparse Gaussian elimination (shortest row first, its rarest column as pivot), modulo
+the Mersenne prime 2**61 - 1 (exact, with machine-sized numbers; the relations' coefficients
+are ±1, and a rank could only differ from the rational one if that prime divided one of
+their minors, which for sums over a few hundred units are tiny). Back-substitution from
+pseudo-random values of the free unknowns gives one solution v; a cell with v_c = 0 is
+reported determined. A cell that is determined always gets 0; one that is not gets 0 with
+probability 2**-61, which would only withhold one cell more than needed. The values come from
+a fixed seed, so the result depends on nothing but the input.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeAlias, TypeVar
+
+CellId: TypeAlias = Hashable  # the caller's ids, e.g. ("category", "inst:12", "ill_treatment")
+# The caller's own cell type, so that a dict[tuple[str, str, str], int] goes in (Mapping is
+# invariant in its keys) and a frozenset[tuple[str, str, str]] comes out.
+_Cell = TypeVar("_Cell", bound=Hashable)
+DEFAULT_THRESHOLD = 5
+_PRIME = (1 << 61) - 1
+_Row: TypeAlias = tuple[tuple[int, int], ...]  # (cell index, coefficient), by cell index
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """value(total) == sum(value(p) for p in parts) holds for the published data."""
+
+    total: CellId
+    parts: tuple[CellId, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _System(Generic[_Cell]):
+    """The relations over cell indices. Cells are numbered in the order of their ``repr`` and
+    rows are deduplicated and sorted, so nothing depends on hashing or on the input's order."""
+
+    cells: tuple[_Cell, ...]
+    values: tuple[int, ...]
+    rows: tuple[_Row, ...]
+    touching: tuple[tuple[int, ...], ...]  # cell index -> the rows it appears in
+
+
+def suppress(
+    values: Mapping[_Cell, int], thresholds: Mapping[_Cell, int], relations: Sequence[Relation]
+) -> frozenset[_Cell]:
+    """The cells to withhold: every cell with 0 < value < threshold (``DEFAULT_THRESHOLD`` for a
+    cell missing from ``thresholds``), and complements until no withheld cell's value is
+    determined by the published values and the relations (module docstring, §1-§2).
+
+    Raises ``ValueError`` if a relation names a cell without a value, a value is negative, or
+    a relation does not hold.
+    """
+    system = _system(values, relations)
+    primary = {
+        cell
+        for cell, value in enumerate(system.values)
+        if 0 < value < thresholds.get(system.cells[cell], DEFAULT_THRESHOLD)
+    }
+    withheld = set(primary)
+    _close(system, withheld, range(len(system.rows)))
+    cache: dict[frozenset[int], frozenset[int]] = {}
+    while True:
+        exposed = _determined(system, withheld, cache)
+        if not exposed & primary:
+            break
+        added = [_complement(system, withheld, group) for group in _groups(system, exposed & primary)]
+        withheld.update(added)
+        _close(system, withheld, (row for cell in added for row in system.touching[cell]))
+    # Publishing a determined cell leaves every solution of the homogeneous system as it was.
+    return frozenset(system.cells[cell] for cell in withheld - exposed)
+
+
+def determined(
+    values: Mapping[_Cell, int], withheld: Iterable[_Cell], relations: Sequence[Relation]
+) -> frozenset[_Cell]:
+    """The withheld cells whose value follows from the published cells and the relations
+    (module docstring, §4). Raises ``ValueError`` like ``suppress``, and for a withheld cell
+    without a value."""
+    system = _system(values, relations)
+    index = {cell: number for number, cell in enumerate(system.cells)}
+    try:
+        hidden = {index[cell] for cell in withheld}
+    except KeyError as error:
+        raise ValueError(f"a withheld cell has no value: {error.args[0]!r}") from None
+    return frozenset(system.cells[cell] for cell in _determined(system, hidden, {}))
+
+
+def _system(values: Mapping[_Cell, int], relations: Sequence[Relation]) -> _System[_Cell]:
+    cells = tuple(sorted(values, key=repr))
+    index = {cell: number for number, cell in enumerate(cells)}
+    numbers = tuple(values[cell] for cell in cells)
+    if any(value < 0 for value in numbers):
+        raise ValueError("counts cannot be negative")
+    rows: set[_Row] = set()
+    for relation in relations:
+        coefficients: dict[int, int] = {}
+        for cell, sign in ((relation.total, 1), *((part, -1) for part in relation.parts)):
+            if cell not in index:
+                raise ValueError(f"a relation names a cell without a value: {cell!r}")
+            coefficients[index[cell]] = coefficients.get(index[cell], 0) + sign
+        row = tuple(sorted((cell, a) for cell, a in coefficients.items() if a))
+        if sum(a * numbers[cell] for cell, a in row):
+            raise ValueError(f"a relation does not hold: {relation.total!r} is not the sum of its parts")
+        if row:
+            rows.add(row)
+    ordered = sorted(rows)
+    touching: list[list[int]] = [[] for _ in cells]
+    for number, row in enumerate(ordered):
+        for cell, _ in row:
+            touching[cell].append(number)
+    return _System(cells, numbers, tuple(ordered), tuple(map(tuple, touching)))
+
+
+def _close(system: _System[_Cell], withheld: set[int], rows: Iterable[int]) -> None:
+    """The cheap pass: until no relation has exactly one withheld member, withhold the
+    smallest positive published member of such a relation (§3: never a zero while a positive
+    one is there; a relation whose one withheld member is positive always has one)."""
+    heap = sorted(set(rows))
+    while heap:
+        row = system.rows[heapq.heappop(heap)]
+        if sum(cell in withheld for cell, _ in row) != 1:
+            continue
+        candidates = [_rank(system, cell, a) for cell, a in row if cell not in withheld]
+        if candidates:  # none: a relation of one cell, which is then 0 and never withheld
+            chosen = min(candidates)[-1]
+            withheld.add(chosen)
+            for other in system.touching[chosen]:
+                heapq.heappush(heap, other)
+
+
+def _rank(system: _System[_Cell], cell: int, coefficient: int) -> tuple[bool, int, bool, int]:
+    """Order of preference for a complement: positive first, then smallest, parts before the
+    total, then the cell's place in ``repr`` order."""
+    value = system.values[cell]
+    return (value == 0, value, coefficient > 0, cell)
+
+
+def _complement(system: _System[_Cell], withheld: set[int], group: list[int]) -> int:
+    """The complement for a group of determined cells: a published cell that the attacker's
+    formula for the group's first cell uses (§2), best if every such formula uses it (then
+    withholding it breaks the determination), positive before zero, then smallest, parts
+    before the total, then ``repr`` order."""
+    weights, roles = _formula(system, withheld, group[0])
+    ranked = [
+        (system.values[cell] == 0, first != second, system.values[cell], roles[cell], cell)
+        for cell, (first, second) in weights.items()
+        if first or second
+    ]
+    if not ranked:  # pragma: no cover - the cell was shown determined, so a formula exists
+        raise RuntimeError("no formula found for a determined cell")
+    return min(ranked)[-1]
+
+
+def _formula(
+    system: _System[_Cell], withheld: set[int], cell: int
+) -> tuple[dict[int, tuple[int, int]], dict[int, bool]]:
+    """How an attacker computes ``cell``: two random solutions λ of λ·A = e(cell), A being the
+    relations restricted to the withheld cells; for each published cell, its weight in the two
+    formulas cell = Σ weight · value, and whether it is only ever a total there. A weight that
+    is the same in both (and not 0) is the same in every solution (with probability 1 - 2**-61).
+
+    The relations within a few steps of the cell usually suffice; the search widens until
+    the component is covered."""
+    for radius in (2, 4, 8, 16, len(system.cells)):
+        rows = _nearby(system, withheld, cell, radius)
+        solutions = _solve_transposed(system, withheld, rows, cell)
+        if solutions is not None:
+            break
+    else:  # pragma: no cover - probability 2**-61 for a determined cell
+        return {}, {}
+    weights: dict[int, tuple[int, int]] = {}
+    roles: dict[int, bool] = {}
+    for row, first, second in zip(rows, *solutions, strict=True):
+        for member, a in system.rows[row]:
+            if member not in withheld and (first or second):
+                old = weights.get(member, (0, 0))
+                weights[member] = ((old[0] + a * first) % _PRIME, (old[1] + a * second) % _PRIME)
+                roles[member] = roles.get(member, True) and a > 0
+    return weights, roles
+
+
+def _nearby(system: _System[_Cell], withheld: set[int], cell: int, radius: int) -> list[int]:
+    """The relations at most ``radius`` withheld cells away from ``cell``, sorted."""
+    rows: set[int] = set()
+    seen, frontier = {cell}, [cell]
+    for _ in range(radius):
+        new = {row for member in frontier for row in system.touching[member]} - rows
+        if not new:
+            break
+        rows |= new
+        frontier = [m for row in sorted(new) for m, _ in system.rows[row] if m in withheld and m not in seen]
+        seen.update(frontier)
+    return sorted(rows)
+
+
+def _solve_transposed(
+    system: _System[_Cell], withheld: set[int], rows: list[int], cell: int
+) -> tuple[list[int], list[int]] | None:
+    """Two random solutions λ of Σ λ_r · row_r = e(cell) over the withheld columns, or None
+    if these rows do not determine the cell: random solutions (λ, μ) of Σ λ_r · row_r = μ ·
+    e(cell), scaled to μ = 1."""
+    equations: dict[int, dict[int, int]] = {cell: {len(rows): _PRIME - 1}}
+    for number, row in enumerate(rows):
+        for member, a in system.rows[row]:
+            if member in withheld:
+                equations.setdefault(member, {})[number] = a % _PRIME
+    solutions = _null_vectors([equations[m] for m in sorted(equations)], len(rows) + 1, 2)
+    scales = [solution[-1] for solution in solutions]
+    if not all(scales):
+        return None
+    first, second = (
+        [value * pow(scale, _PRIME - 2, _PRIME) % _PRIME for value in solution[:-1]]
+        for solution, scale in zip(solutions, scales, strict=True)
+    )
+    return first, second
+
+
+def _groups(system: _System[_Cell], cells: set[int]) -> list[list[int]]:
+    """Connected groups of ``cells``, two being linked when a relation holds both; each sorted,
+    in order of their first cell. (Components of the withheld cells; and groups of determined
+    cells, where a chain of them is one group because one complement may free them all.)"""
+    parent = {cell: cell for cell in cells}
+
+    def root(cell: int) -> int:
+        while parent[cell] != cell:
+            parent[cell] = parent[parent[cell]]
+            cell = parent[cell]
+        return cell
+
+    for row in sorted({row for cell in cells for row in system.touching[cell]}):
+        members = [cell for cell, _ in system.rows[row] if cell in cells]
+        for cell in members[1:]:
+            parent[root(cell)] = root(members[0])
+    groups: dict[int, list[int]] = {}
+    for cell in sorted(cells):
+        groups.setdefault(root(cell), []).append(cell)
+    return list(groups.values())
+
+
+def _determined(
+    system: _System[_Cell], withheld: set[int], cache: dict[frozenset[int], frozenset[int]]
+) -> set[int]:
+    """The determined withheld cells, one connected component at a time (a component's answer
+    depends only on its cells, so unchanged components are not checked again)."""
+    found: set[int] = set()
+    for component in _groups(system, withheld):
+        key = frozenset(component)
+        if key not in cache:
+            cache[key] = _determined_in(system, component)
+        found |= cache[key]
+    return found
+
+
+def _determined_in(system: _System[_Cell], component: list[int]) -> frozenset[int]:
+    local = {cell: number for number, cell in enumerate(component)}
+    rows = sorted({row for cell in component for row in system.touching[cell]})
+    equations = [{local[c]: a % _PRIME for c, a in system.rows[row] if c in local} for row in rows]
+    (solution,) = _null_vectors(equations, len(component), 1)
+    return frozenset(cell for cell, value in zip(component, solution, strict=True) if value == 0)
+
+
+def _null_vectors(rows: list[dict[int, int]], width: int, count: int) -> list[list[int]]:
+    """``count`` pseudo-random solutions of ``rows · v = 0`` modulo the prime (§4), from one
+    elimination; ``rows`` is consumed."""
+    pivots = _eliminate(rows, width)
+    free = sorted(set(range(width)) - {pivot for pivot, _ in pivots})
+    generator = random.Random(width)  # fixed seed: the same input gives the same answer  # noqa: S311
+    solutions = []
+    for _ in range(count):
+        solution = [0] * width
+        for column in free:
+            solution[column] = generator.randrange(1, _PRIME)
+        for pivot, row in reversed(pivots):
+            solution[pivot] = -sum(a * solution[c] for c, a in row.items() if c != pivot) % _PRIME
+        solutions.append(solution)
+    return solutions
+
+
+def _eliminate(rows: list[dict[int, int]], width: int) -> list[tuple[int, dict[int, int]]]:
+    """Echelon form: (pivot column, row scaled to 1 at the pivot) in elimination order. The
+    shortest remaining row goes first, pivoting on its column held by the fewest rows."""
+    holders: list[set[int]] = [set() for _ in range(width)]
+    for number, row in enumerate(rows):
+        for column in row:
+            holders[column].add(number)
+    heap = [(len(row), number) for number, row in enumerate(rows)]
+    heapq.heapify(heap)
+    done = [False] * len(rows)
+    pivots: list[tuple[int, dict[int, int]]] = []
+    while heap:
+        length, number = heapq.heappop(heap)
+        row = rows[number]
+        if done[number] or length != len(row):
+            continue
+        done[number] = True
+        if not row:
+            continue
+        pivot = min(row, key=lambda column: (len(holders[column]), column))
+        scale = row[pivot] if row[pivot] in (1, _PRIME - 1) else pow(row[pivot], _PRIME - 2, _PRIME)
+        for column in row:
+            row[column] = row[column] * scale % _PRIME
+            holders[column].discard(number)
+        for other in sorted(holders[pivot]):
+            _subtract(rows[other], other, pivot, row, holders)
+            heapq.heappush(heap, (len(rows[other]), other))
+        pivots.append((pivot, row))
+    return pivots
+
+
+def _subtract(
+    target: dict[int, int], number: int, pivot: int, row: dict[int, int], holders: list[set[int]]
+) -> None:
+    """target -= target[pivot] · row (row[pivot] is 1), keeping ``holders`` up to date."""
+    factor = target[pivot]
+    for column, a in row.items():
+        value = (target.get(column, 0) - factor * a) % _PRIME
+        if value:
+            if column not in target:
+                holders[column].add(number)
+            target[column] = value
+        elif column in target:
+            del target[column]
+            holders[column].discard(number)

@@ -11,6 +11,7 @@ import { createWorker } from "../app/worker-client.mjs";
 import { createBoxes } from "./boxes.mjs";
 import { openAttachmentOf, openCase, referral, sealNote, sealReply } from "./case.mjs";
 import { signIn } from "./officer.mjs";
+import { createSummaries } from "./summaries.mjs";
 
 const i18n = pageI18n();
 const { t } = i18n;
@@ -28,7 +29,7 @@ const nameOf = (code) => (code ? bodyName(trust, code, i18n.language, code) : ""
 const institutionNames = JSON.parse(byId("seda-institutions").textContent);
 const institutionName = (code) => institutionNames[code] ?? code;
 const DAY = 24 * 60 * 60 * 1000;
-const SECTIONS = ["inbox", "case", "admin", "boxes"];
+const SECTIONS = ["inbox", "case", "admin", "boxes", "summaries"];
 const only = (visible) => SECTIONS.forEach((id) => show(byId(id), id === visible));
 const boxes = createBoxes({
   api,
@@ -38,6 +39,7 @@ const boxes = createBoxes({
   hideOthers: () => only(null),
   institutionName,
 });
+const summaries = createSummaries({ api, i18n, hideOthers: () => only(null) });
 // Box transcribers work in the boxes section; officers of the bodies that oversee boxes see it too.
 const BOX_OVERSIGHT = ["institution_inspection_representative", "institution_management", "provincial_dg_prisons", "organization_inspection"];
 
@@ -95,10 +97,14 @@ async function onSignIn(event) {
     show(byId("show-admin"), keys.officer.role === "body_admin");
     const transcribes = keys.officer.role === "box_transcriber";
     show(byId("show-boxes"), transcribes || BOX_OVERSIGHT.includes(body?.body_type));
-    show(byId("show-inbox"), !transcribes);
+    // A summary reader reads no report: its console is the summaries (and the boxes it oversees).
+    const readsOnly = keys.officer.role === "summary_reader";
+    show(byId("show-inbox"), !transcribes && !readsOnly);
+    show(byId("show-summaries"), await summaries.available());
     show(byId("sign-in"), false);
     show(byId("workspace"), true);
     if (transcribes) await boxes.showBoxes(true);
+    else if (readsOnly) await summaries.showSummaries();
     else await showInbox();
   } catch (error) {
     errors.general(error?.code === "unauthorized" ? t("console.js.sign_in_refused") : failureText(i18n, error));
@@ -436,12 +442,14 @@ function start() {
   byId("show-boxes").addEventListener("click", () =>
     acting(() => boxes.showBoxes(keys?.officer.role === "box_transcriber"), null, async () => undefined),
   );
+  byId("show-summaries").addEventListener("click", () => acting(summaries.showSummaries, null, async () => undefined));
   byId("inbox-filters").addEventListener("change", () => loadInbox());
   byId("inbox-more").addEventListener("click", () => loadInbox(true));
   byId("sign-out").addEventListener("click", signOut);
   wireCase();
   wireAdmin();
   boxes.wire();
+  summaries.wire();
   window.addEventListener("pagehide", () => {
     keys = null;
     kase = null;

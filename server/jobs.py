@@ -21,7 +21,8 @@ async def periodic(
 ) -> AsyncIterator[None]:
     """Run ``work`` every ``period`` seconds (never, for 0) until the context ends; an error of
     a ``retried`` kind is logged as ``failure`` (by name, never its text) and the next pass
-    tries again."""
+    tries again; any other error too, as an error with its type only (a bug in one pass
+    should be seen, not silently stop the job in this process)."""
 
     async def loop() -> None:
         while True:
@@ -30,6 +31,8 @@ async def periodic(
                 await work()
             except retried:
                 log.warning(failure)
+            except Exception:  # noqa: BLE001 - a bug in one pass must not end the job for good
+                log.exception(failure)  # the log keeps an exception's type and place, never its text
 
     task = asyncio.create_task(loop()) if period > 0 else None
     try:

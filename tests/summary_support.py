@@ -424,22 +424,22 @@ class _Count:
         ack_by = case.acknowledge_by or report.acknowledge_by
         feedback_by = case.feedback_by or report.feedback_by
         if case.acknowledged is not None and self.inside(case.acknowledged):
-            self.add("acknowledgement_deadline", "within" if case.acknowledged <= ack_by else "late")
+            self.add("acknowledgement_deadline", "within" if case.acknowledged < ack_by else "late")
             self.ack_hours.append(int((case.acknowledged - case.added) / HOUR))
         if case.closed is not None and self.inside(case.closed):
             self.add("outcome", case.outcome.value if case.outcome else "none")
             self.add("triage", case.triage.value if case.triage else "untriaged")
-            self.add("closure_deadline", "within" if case.closed <= feedback_by else "late")
+            self.add("closure_deadline", "within" if case.closed < feedback_by else "late")
             self.close_hours.append(int((case.closed - case.added) / HOUR))
         if self.inside(case.added) and case.reason.startswith("referral_from:"):
             self.add("referral", f"{case.from_type}>{case.body_type}")
         if self.inside(case.added) and case.reason.startswith("escalation_from:"):
             self.add("escalation", case.body_type)
-        closed_in_time = case.closed is not None and case.closed <= ack_by
-        acknowledged_in_time = case.acknowledged is not None and case.acknowledged <= ack_by
+        closed_in_time = case.closed is not None and case.closed < ack_by
+        acknowledged_in_time = case.acknowledged is not None and case.acknowledged < ack_by
         if self.inside(ack_by) and not acknowledged_in_time and not closed_in_time:
             self.add("missed_deadline", "acknowledgement")
-        if self.inside(feedback_by) and not (case.closed is not None and case.closed <= feedback_by):
+        if self.inside(feedback_by) and not (case.closed is not None and case.closed < feedback_by):
             self.add("missed_deadline", "feedback")
 
 

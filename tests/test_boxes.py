@@ -74,7 +74,7 @@ def test_missed_weeks_across_the_solar_hijri_new_year() -> None:
         (1405, 1, 15),
     ]
     assert as_jalali == [(1404, 12, 9), (1404, 12, 23), (1405, 1, 15)]
-    # Counted in the month of their Saturday: Esfand has two, Farvardin one.
+    # Counted in the month of their Friday: Esfand has two (they end on 15 and 29 Esfand), Farvardin one.
     assert (
         len(
             weeks.missed_in_month(1404, 12, installed_at=installed, removed_at=None, openings=opened, now=now)
@@ -105,11 +105,9 @@ def test_missed_weeks_across_a_month_boundary_and_a_removal() -> None:
         )
         return [weeks.jalali_date(start) for start in found]
 
-    assert counted(6) == [
-        (1405, 6, 21),
-        (1405, 6, 28),
-    ]
-    assert counted(7) == [(1405, 7, 4)]
+    # The week of 28 Shahrivar ends on Friday 3 Mehr: it counts in Mehr.
+    assert counted(6) == [(1405, 6, 21)]
+    assert counted(7) == [(1405, 6, 28), (1405, 7, 4)]
     # Installed a minute after midnight: that week is not owed whole, the next one is.
     later = installed + timedelta(minutes=1)
     assert weeks.jalali_date(weeks.due_weeks(later, None, now)[0]) == (1405, 6, 28)

@@ -4,9 +4,9 @@ which of them were missed. Pure: every moment (``now`` included) is passed in.
 A week starts on Saturday at 00:00 Iran time (``routing.deadlines.LOCAL_ZONE``) and lasts
 seven days. A box owes an opening for every week it was installed for the whole of: the
 first is the week that starts at or after its installation, the last one that ended by the
-time it was removed (or by ``now``). A week counts in the Solar Hijri month of its Saturday
-(docs/BOXES.md): a week that starts on 29 Esfand belongs to Esfand, even though it ends in
-the new year.
+time it was removed (or by ``now``). A week counts in the Solar Hijri month of its Friday
+(docs/BOXES.md): a week that ends on 2 Farvardin belongs to Farvardin, even though it began
+in the old year, so a month's summary, made when the month closes, finds all its weeks ended.
 """
 
 from __future__ import annotations
@@ -52,8 +52,9 @@ def missed_weeks(
 
 
 def jalali_month(start: datetime) -> tuple[int, int]:
-    """The Solar Hijri (year, month) a week counts in: its Saturday's."""
-    day = jdatetime.date.fromgregorian(date=start.astimezone(LOCAL_ZONE).date())
+    """The Solar Hijri (year, month) a week counts in: its Friday's, the day it ends on, so
+    that every week a month counts has ended when the month has."""
+    day = jdatetime.date.fromgregorian(date=(start.astimezone(LOCAL_ZONE) + timedelta(days=6)).date())
     return day.year, day.month
 
 

@@ -42,7 +42,7 @@ class Reach:
 async def reach_of(session: AsyncSession, officer: Officer) -> Reach:
     """``ForbiddenError`` for an account that reads no summaries (operators, transcribers)."""
     body = None if officer.body_id is None else await session.get(Body, officer.body_id)
-    if body is None or officer.role not in READER_ROLES:
+    if body is None or not body.active or officer.role not in READER_ROLES:
         raise ForbiddenError
     full = (
         body.level != Level.INSTITUTION

@@ -40,6 +40,11 @@ NATION = "national"
 TOTAL = "*"
 BODY_TYPE_CODES = tuple(sorted(body.code for body in BODY_TYPES))
 SENSITIVE_CATEGORIES = ("ill_treatment", "restraints", "retaliation")
+# Tables keyed by body type: the signed routing policy is public and ties body types to
+# categories (every ill-treatment report goes to the judiciary's protection intelligence), so
+# a body type's count can give a withheld category away. The suppressed view publishes only
+# their totals; the full view has them whole (docs/SUMMARIES.md §3).
+BODY_TYPE_TABLES = frozenset({"recipient_body", "escalation", "referral"})
 GROWTH_SHOWN = 5
 
 
@@ -120,10 +125,16 @@ class _Rolled:
 def _units(country: Country) -> list[tuple[str, list[str]]]:
     """Each parent unit with its children: provinces with their institutions, the nation with
     the provinces."""
-    children: dict[str, list[str]] = {p.code: [] for p in country.provinces}
+    children: dict[str, list[str]] = {unit_key(p): [] for p in country.provinces}
     for place in country.institutions:
-        children[place.province].append(place.unit.code)
-    return [*children.items(), (country.nation.code, [p.code for p in country.provinces])]
+        children[f"{ScopeLevel.PROVINCE}:{place.province}"].append(unit_key(place.unit))
+    return [*children.items(), (unit_key(country.nation), [unit_key(p) for p in country.provinces])]
+
+
+def unit_key(unit: Unit) -> str:
+    """A unit's key among the cells: its level and code (an institution may share its
+    province's code)."""
+    return f"{unit.level}:{unit.code}"
 
 
 def _roll_up(figures: MonthFigures, country: Country) -> _Rolled:
@@ -137,13 +148,13 @@ def _roll_up(figures: MonthFigures, country: Country) -> _Rolled:
         for place in country.institutions:
             counter = found.get(place.id, Counter())
             for key in keys[spec.name]:
-                cells[spec.name, place.unit.code, key] = counter[key]
+                cells[spec.name, unit_key(place.unit), key] = counter[key]
     hours = {
-        (name, by_id[place_id].unit.code): Counter(histogram)
+        (name, unit_key(by_id[place_id].unit)): Counter(histogram)
         for name, per_place in figures.hours.items()
         for place_id, histogram in per_place.items()
     }
-    boxes = {by_id[i].unit.code: value for i, value in figures.boxes.items() if i in by_id}
+    boxes = {unit_key(by_id[i].unit): value for i, value in figures.boxes.items() if i in by_id}
     for parent, children in _units(country):
         for spec in SPECS:
             for key in keys[spec.name]:
@@ -176,8 +187,11 @@ def _disclosure(rolled: _Rolled, country: Country, thresholds: Thresholds) -> fr
     limits = dict.fromkeys(cells, thresholds.default)
     relations: list[disclosure.Relation] = []
     families = _units(country)
-    units = [place.unit.code for place in country.institutions] + [parent for parent, _ in families]
+    units = [unit_key(place.unit) for place in country.institutions] + [parent for parent, _ in families]
+    by_body = {cell for cell in cells if cell[0] in BODY_TYPE_TABLES}
     for spec in SPECS:
+        if spec.name in BODY_TYPE_TABLES:
+            continue  # withheld whole, below; their totals stay in the model
         for unit in units:
             ids = [(spec.name, unit, key) for key in rolled.keys[spec.name]]
             if spec.total is not None:
@@ -199,8 +213,11 @@ def _disclosure(rolled: _Rolled, country: Country, thresholds: Thresholds) -> fr
         relations.append(
             disclosure.Relation(("category", unit, "retaliation"), (("retaliation", unit, "filed"),))
         )
-    withheld: frozenset[tuple[str, str, str]] = disclosure.suppress(cells, limits, relations)
-    return withheld
+    kept = {cell: value for cell, value in cells.items() if cell not in by_body}
+    withheld: frozenset[tuple[str, str, str]] = disclosure.suppress(
+        kept, {cell: limit for cell, limit in limits.items() if cell in kept}, relations
+    )
+    return withheld | by_body
 
 
 def percentile(histogram: Counter[int], fraction: float) -> float | None:
@@ -345,13 +362,13 @@ def build(
     made = []
     for view, hidden in ((View.FULL, frozenset[tuple[str, str, str]]()), (View.SUPPRESSED, withheld)):
         for unit, province, members in scopes:
-            reader = _Reader(rolled, hidden, unit.code)
-            before = [earlier.get(m, {}).get((view, unit.code)) for m in (previous, year_ago)]
+            reader = _Reader(rolled, hidden, unit_key(unit))
+            before = [earlier.get(m, {}).get((view, unit_key(unit))) for m in (previous, year_ago)]
             tables = tuple(_table(reader, spec, before) for spec in SPECS)
             reports = reader.get("reports", TOTAL)
-            points = [_trend_point(m, found, (view, unit.code)) for m, found in trend]
+            points = [_trend_point(m, found, (view, unit_key(unit))) for m, found in trend]
             points.append(TrendPoint(month=month.code, reports=reports, withheld=reports is None))
-            boxes = rolled.boxes.get(unit.code, (0, 0, 0))
+            boxes = rolled.boxes.get(unit_key(unit), (0, 0, 0))
             made.append(
                 Summary(
                     month=month.code,
@@ -370,8 +387,8 @@ def build(
                     units=tuple(
                         UnitTotal(
                             unit=m,
-                            reports=reader.get("reports", TOTAL, m.code),
-                            withheld=reader.get("reports", TOTAL, m.code) is None,
+                            reports=reader.get("reports", TOTAL, unit_key(m)),
+                            withheld=reader.get("reports", TOTAL, unit_key(m)) is None,
                         )
                         for m in members
                     ),

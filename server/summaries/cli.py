@@ -106,7 +106,7 @@ def summary(
     thresholds = thresholds_of(settings_from_env(os.environ))
 
     async def work(database: Database, now: datetime) -> MonthlySummary | None:
-        if months.window(*wanted)[1] > now:
+        if months.window(*wanted)[1] + store.GRACE > now:
             return None
         await store.ensure_months(database, now=now, thresholds=thresholds, upto=wanted)
         async with database.sessions() as session:
@@ -121,7 +121,7 @@ def summary(
         raise typer.Exit(1)
     signed = store.signed(row)
     if output == Format.JSON:
-        _write(formats.to_json(signed), out)
+        _write(formats.to_json(store.document(row)), out)
     elif output == Format.CSV:
         _write(formats.to_csv(signed, language.value), out)
     else:

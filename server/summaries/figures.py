@@ -15,11 +15,27 @@ What counts where (docs/SUMMARIES.md):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, cast, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from routing.vocabulary import RecipientVia, ReportStatus
@@ -33,6 +49,8 @@ ESCALATION = "escalation_from:"
 REFERRAL = "referral_from:"
 
 Counts = dict[int, Counter[str]]  # institution id → key → count
+# The dimensions a report is counted by when received (each is its own table).
+_DIMENSIONS = ("category", "report_type", "concerns", "reporter_type", "channel", "urgency")
 
 
 def _counts() -> Counts:
@@ -84,32 +102,27 @@ async def month_figures(session: AsyncSession, start: datetime, end: datetime, n
 
 
 async def _received(session: AsyncSession, figures: MonthFigures, start: datetime, end: datetime) -> None:
-    dimensions = (
-        Report.report_type,
-        Report.category,
-        Report.concerns,
-        Report.reporter_type,
-        Report.channel,
-        Report.urgency,
-        Report.retaliation,
-    )
-    rows = await session.execute(
-        select(Report.institution_id, *dimensions, func.count())
+    """The month's reports counted once per dimension. One scan of the month feeds every
+    count (a CTE read more than once is materialized, on SQLite as on PostgreSQL); grouping by
+    all the dimensions at once would return about one row per report."""
+    month = (
+        select(Report.institution_id, *(getattr(Report, name) for name in _DIMENSIONS), Report.retaliation)
         .where(_in(Report.received_hour, start, end))
-        .group_by(Report.institution_id, *dimensions)
+        .cte("month_reports")
     )
-    for institution, kind, category, concerns, reporter, channel, urgency, retaliation, count in rows:
-        for table, key in (
-            ("report_type", kind),
-            ("category", category),
-            ("concerns", concerns),
-            ("reporter_type", reporter),
-            ("channel", channel),
-            ("urgency", urgency),
-        ):
-            figures.add(table, institution, str(key), count)
+    # Category first, with the retaliation flag: the union's columns take its types.
+    flagged = (month.c.institution_id, month.c.category, month.c.retaliation)
+    arms = [select(literal("category"), *flagged, func.count()).group_by(*flagged)]
+    for name in _DIMENSIONS[1:]:
+        key = type_coerce(month.c[name], String)  # the stored value, as ``str`` of the enum gives it
+        grouped = (month.c.institution_id, key)
+        arms.append(select(literal(name), *grouped, null(), func.count()).group_by(*grouped))
+    for table, institution, key, retaliation, count in await session.execute(union_all(*arms)):
+        figures.add(table, institution, key, count)
+        if table != "category":
+            continue
         # Retaliation: filed under its category, or raised later in a follow-up.
-        if category == "retaliation":
+        if key == "retaliation":
             figures.add("retaliation", institution, "filed", count)
         elif retaliation:
             figures.add("retaliation", institution, "raised_later", count)
@@ -136,7 +149,7 @@ async def _closures(session: AsyncSession, figures: MonthFigures, start: datetim
     )
     deadline = func.coalesce(ReportRecipient.feedback_by, Report.feedback_by)
     hours = _hours_between(session, ReportRecipient.added_hour, StatusEvent.at_hour)
-    within = StatusEvent.at_hour <= deadline
+    within = StatusEvent.at_hour < deadline
     rows = await session.execute(
         select(
             Report.institution_id,
@@ -165,7 +178,7 @@ async def _acknowledgements(
     row = ReportRecipient
     deadline = func.coalesce(row.acknowledge_by, Report.acknowledge_by)
     hours = _hours_between(session, row.added_hour, row.acknowledged_hour)
-    within = row.acknowledged_hour <= deadline
+    within = row.acknowledged_hour < deadline
     rows = await session.execute(
         select(Report.institution_id, hours, within, func.count())
         .select_from(row)
@@ -198,11 +211,13 @@ async def _joined(
         .where(_in(row.added_hour, start, end), later)
         .group_by(Report.institution_id, row.body_id, row.via, row.reason)
     )
+    referring: dict[str, str] = {}  # reason → the referring body's type (a search if cut short)
     for institution, body, via, reason, count in rows:
         to_type = body_types[body]
         if via == RecipientVia.REFERRAL:
-            from_type = referring_type(reason.removeprefix(REFERRAL), codes)
-            figures.add("referral", institution, f"{from_type}>{to_type}", count)
+            if reason not in referring:
+                referring[reason] = referring_type(reason.removeprefix(REFERRAL), codes)
+            figures.add("referral", institution, f"{referring[reason]}>{to_type}", count)
         else:
             figures.add("escalation", institution, to_type, count)
 
@@ -222,50 +237,74 @@ def referring_type(code: str, codes: dict[str, str]) -> str:
 
 async def _missed(session: AsyncSession, figures: MonthFigures, start: datetime, end: datetime) -> None:
     """Cases whose deadline fell in the month and passed with the case not acknowledged (or
-    closed) by then, and cases not closed by their feedback deadline."""
+    closed) by then, and cases not closed by their feedback deadline: one pass over the cases
+    for both deadlines."""
     row = ReportRecipient
     acknowledge_by = func.coalesce(row.acknowledge_by, Report.acknowledge_by)
     feedback_by = func.coalesce(row.feedback_by, Report.feedback_by)
-
-    def closed_by(deadline: ColumnElement[datetime]) -> ColumnElement[bool]:
-        return exists().where(
-            StatusEvent.report_id == row.report_id,
-            StatusEvent.body_id == row.body_id,
-            StatusEvent.status == ReportStatus.CLOSED,
-            StatusEvent.at_hour <= deadline,
-        )
-
-    recent = _in(row.added_hour, start - DEADLINE_REACH, end)
+    cases = select(Report.institution_id).select_from(row).join(Report, Report.id == row.report_id)
+    cases, open_at = _open_cases(session, cases, end)
     acknowledgement = and_(
         _in(acknowledge_by, start, end),
-        or_(row.acknowledged_hour.is_(None), row.acknowledged_hour > acknowledge_by),
-        ~closed_by(acknowledge_by),
+        or_(row.acknowledged_hour.is_(None), row.acknowledged_hour >= acknowledge_by),
+        open_at(acknowledge_by),
     )
-    feedback = and_(_in(feedback_by, start, end), ~closed_by(feedback_by))
-    for key, late in (("acknowledgement", acknowledgement), ("feedback", feedback)):
-        rows = await session.execute(
-            select(Report.institution_id, func.count())
-            .select_from(row)
-            .join(Report, Report.id == row.report_id)
-            .where(recent, late)
-            .group_by(Report.institution_id)
-        )
-        for institution, count in rows:
-            figures.add("missed_deadline", institution, key, count)
+    feedback = and_(_in(feedback_by, start, end), open_at(feedback_by))
+    rows = await session.execute(
+        cases.add_columns(func.count().filter(acknowledgement), func.count().filter(feedback))
+        .where(_in(row.added_hour, start - DEADLINE_REACH, end))
+        .group_by(Report.institution_id)
+    )
+    for institution, acknowledgements, feedbacks in rows:
+        for key, count in (("acknowledgement", acknowledgements), ("feedback", feedbacks)):
+            if count:
+                figures.add("missed_deadline", institution, key, count)
+
+
+OpenAt = Callable[[ColumnElement[datetime]], ColumnElement[bool]]
+
+
+def _open_cases(session: AsyncSession, cases: Select[Any], end: datetime) -> tuple[Select[Any], OpenAt]:
+    """``cases`` (a select from report_recipients) made able to say whether a case was still
+    open (not closed) at a deadline before ``end``, and the test that says it."""
+    row = ReportRecipient
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite, which has no hash join, looks each case's closures up by its report.
+        def still_open(deadline: ColumnElement[datetime]) -> ColumnElement[bool]:
+            return ~exists().where(
+                StatusEvent.report_id == row.report_id,
+                StatusEvent.body_id == row.body_id,
+                StatusEvent.status == ReportStatus.CLOSED,
+                StatusEvent.at_hour < deadline,
+            )
+
+        return cases, still_open
+    # Each case's first closure, hash-joined: a NOT EXISTS inside a FILTER runs once per case,
+    # and PostgreSQL's own anti-join misjudged the number of cases and looped over them anyway.
+    # Closures from ``end`` on cannot meet a deadline before it.
+    first = (
+        select(StatusEvent.report_id, StatusEvent.body_id, func.min(StatusEvent.at_hour).label("at"))
+        .where(StatusEvent.status == ReportStatus.CLOSED, StatusEvent.at_hour < end)
+        .group_by(StatusEvent.report_id, StatusEvent.body_id)
+        .subquery("first_closure")
+    )
+    joined = cases.outerjoin(first, and_(first.c.report_id == row.report_id, first.c.body_id == row.body_id))
+    return joined, lambda deadline: or_(first.c.at.is_(None), first.c.at >= deadline)
 
 
 async def _boxes(
     session: AsyncSession, figures: MonthFigures, start: datetime, end: datetime, now: datetime
 ) -> None:
-    """Box compliance: weeks counted in the month (their Saturday's) owed and opened."""
+    """Box compliance: weeks counted in the month (their Friday's, so all ended by its end)
+    owed and opened."""
     boxes = list(await session.scalars(select(Box).where(Box.installed_at < end)))
     if not boxes:
         return
-    # A week counted in the month starts in it and ends at most a week after it.
+    # A week counted in the month ends in it and starts at most a week before it.
     openings: dict[int, list[datetime]] = defaultdict(list)
     found = await session.execute(
         select(BoxOpening.box_id, BoxOpening.opened_at).where(
-            _in(BoxOpening.opened_at, start - weeks.WEEK, end + weeks.WEEK)
+            _in(BoxOpening.opened_at, start - weeks.WEEK, end)
         )
     )
     for box_id, opened_at in found:
@@ -275,7 +314,7 @@ async def _boxes(
     for box in boxes:
         due = [
             week
-            for week in weeks.due_weeks(box.installed_at, box.removed_at, min(now, end + weeks.WEEK))
+            for week in weeks.due_weeks(box.installed_at, box.removed_at, min(now, end))
             if weeks.jalali_month(week) == local
         ]
         if box.removed_at is not None and box.removed_at < start and not due:

@@ -17,7 +17,7 @@ import msgspec
 
 from server.summaries import signing
 from server.summaries.labels import label, table_title
-from server.summaries.model import SignedSummary, Summary, canonical
+from server.summaries.model import SignedDocument, SignedSummary, Summary
 
 COLUMNS = (
     "record",
@@ -34,14 +34,15 @@ COLUMNS = (
     "change_year_ago",
 )
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(SignedSummary)
+_raw_decoder = msgspec.json.Decoder(SignedDocument)
+_summary_decoder = msgspec.json.Decoder(Summary)
 
 
 class NotASummaryError(ValueError):
     """The file is not a summary this version can read."""
 
 
-def to_json(signed: SignedSummary) -> bytes:
+def to_json(signed: SignedSummary | SignedDocument) -> bytes:
     return _encoder.encode(signed)
 
 
@@ -161,33 +162,50 @@ def _rows(signed: SignedSummary, language: str) -> Iterator[tuple[object, ...]]:
         )
 
 
+def _inert(text: str) -> str:
+    """A name or label a spreadsheet will not run as a formula (names are typed by operators)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def to_csv(signed: SignedSummary, language: str) -> bytes:
     """UTF-8 with a byte-order mark (spreadsheets then read Persian right), CRLF rows."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in _rows(signed, language):
+    for record in _rows(signed, language):
+        row = list(record)
+        row[4] = _inert(str(row[4]))
+        if row[0] == "meta" and row[3] == "scope_name":
+            row[5] = _inert(str(row[5]))
         assert len(row) == len(COLUMNS)  # noqa: S101 - a programming error, caught by the tests
         writer.writerow([_text(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def check_json(data: bytes) -> SignedSummary:
-    """The signed summary in a JSON copy, if its hash and signature hold (else
-    ``NotASummaryError``); the caller compares its key id with the installation's."""
+    """The signed summary in a JSON copy, if its hash and signature hold over the summary's
+    bytes exactly as they stand in the copy (else ``NotASummaryError``); the caller compares
+    its key with the installation's."""
     try:
-        signed = _decoder.decode(data)
-        public = signing.unb64(signed.public_key)
-        signature = signing.unb64(signed.signature)
-    except (msgspec.DecodeError, ValueError):
+        copy = _raw_decoder.decode(data)
+        public = signing.unb64(copy.public_key)
+        signature = signing.unb64(copy.signature)
+        content = bytes(copy.summary)
+        summary = _summary_decoder.decode(content)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         raise NotASummaryError from None
-    content = canonical(signed.summary)
-    genuine = signing.sha256(content).hex() == signed.content_sha256 and signing.verifies(
+    genuine = signing.sha256(content).hex() == copy.content_sha256 and signing.verifies(
         public, content, signature
     )
-    if not genuine or signing.key_id(public) != signed.key_id:
+    if not genuine or signing.key_id(public) != copy.key_id:
         raise NotASummaryError
-    return signed
+    return SignedSummary(
+        summary=summary,
+        content_sha256=copy.content_sha256,
+        signature=copy.signature,
+        key_id=copy.key_id,
+        public_key=copy.public_key,
+    )
 
 
 def csv_hash(data: bytes) -> str:
@@ -198,7 +216,10 @@ def csv_hash(data: bytes) -> str:
         raise NotASummaryError from None
     for row in csv.reader(io.StringIO(text)):
         if len(row) == len(COLUMNS) and row[0] == "meta" and row[3] == "content_sha256":
-            return row[5]
+            digest = row[5]
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise NotASummaryError
+            return digest
     raise NotASummaryError
 
 

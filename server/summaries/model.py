@@ -165,6 +165,19 @@ class SignedSummary(msgspec.Struct, frozen=True, kw_only=True):
     public_key: str
 
 
+class SignedDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """A ``SignedSummary`` with the summary as the exact stored bytes: what the terminal
+    writes and ``seda summary verify`` reads, so that the hash covers every byte of the copy
+    (an added field changes it) and a summary made before a field was appended still hashes
+    as it was made."""
+
+    summary: msgspec.Raw
+    content_sha256: str
+    signature: str
+    key_id: str
+    public_key: str
+
+
 _encoder = msgspec.json.Encoder()
 
 

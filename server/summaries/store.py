@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import func, select
@@ -29,9 +29,21 @@ from server.intake.abuse import shared_secret
 from server.summaries import months, signing
 from server.summaries.build import NATION, TOTAL, Country, Earlier, Month, Place, build
 from server.summaries.figures import month_figures
-from server.summaries.model import ScopeLevel, SignedSummary, Summary, Thresholds, Unit, View, canonical
+from server.summaries.model import (
+    ScopeLevel,
+    SignedDocument,
+    SignedSummary,
+    Summary,
+    Thresholds,
+    Unit,
+    View,
+    canonical,
+)
 
 TREND_MONTHS = 12
+# A month is made this long after it closed: writes in flight at midnight, and a few minutes
+# between the servers' clocks, land in the month before it is frozen.
+GRACE = timedelta(minutes=10)
 _decoder = msgspec.json.Decoder(Summary)
 
 
@@ -79,12 +91,16 @@ async def is_made(session: AsyncSession, month: str) -> bool:
 async def _earlier(session: AsyncSession, codes: Sequence[str]) -> Earlier:
     rows = await session.execute(
         select(
-            MonthlySummary.month, MonthlySummary.view, MonthlySummary.unit_code, MonthlySummary.document
+            MonthlySummary.month,
+            MonthlySummary.view,
+            MonthlySummary.level,
+            MonthlySummary.unit_code,
+            MonthlySummary.document,
         ).where(MonthlySummary.month.in_(codes))
     )
     found: dict[str, dict[tuple[View, str], Summary]] = defaultdict(dict)
-    for month, view, unit, document in rows:
-        found[month][View(view), unit] = _decoder.decode(document)
+    for month, view, level, unit, document in rows:
+        found[month][View(view), f"{level}:{unit}"] = _decoder.decode(document)
     return found
 
 
@@ -93,12 +109,16 @@ async def _trends(
 ) -> dict[str, dict[tuple[View, str], int | None]]:
     rows = await session.execute(
         select(
-            MonthlySummary.month, MonthlySummary.view, MonthlySummary.unit_code, MonthlySummary.reports
+            MonthlySummary.month,
+            MonthlySummary.view,
+            MonthlySummary.level,
+            MonthlySummary.unit_code,
+            MonthlySummary.reports,
         ).where(MonthlySummary.month.in_(codes))
     )
     found: dict[str, dict[tuple[View, str], int | None]] = defaultdict(dict)
-    for month, view, unit, reports in rows:
-        found[month][View(view), unit] = reports
+    for month, view, level, unit, reports in rows:
+        found[month][View(view), f"{level}:{unit}"] = reports
     return found
 
 
@@ -107,7 +127,7 @@ async def make_month(
 ) -> bool:
     """Make and store the month's summaries unless they exist; whether this call made them."""
     start, end = months.window(year, month)
-    if end > now:
+    if end + GRACE > now:
         raise MonthNotClosedError
     code = months.code_of(year, month)
     previous = months.code_of(*months.shift(year, month, -1))
@@ -180,7 +200,7 @@ async def ensure_months(
 ) -> list[str]:
     """Make every missing month from the first with data to ``upto`` (the last closed month by
     default), oldest first; the months made."""
-    last = upto or months.last_closed(now)
+    last = upto or months.last_closed(now - GRACE)
     async with database.sessions() as session:
         first = await first_month(session)
     if first is None or first > last:
@@ -204,6 +224,17 @@ async def stored(
             MonthlySummary.unit_code == code,
             MonthlySummary.view == view.value,
         )
+    )
+
+
+def document(row: MonthlySummary) -> SignedDocument:
+    """The stored summary with its signature, its bytes as they were signed."""
+    return SignedDocument(
+        summary=msgspec.Raw(row.document),
+        content_sha256=row.document_sha256.hex(),
+        signature=signing.b64(row.signature),
+        key_id=signing.key_id(row.public_key),
+        public_key=signing.b64(row.public_key),
     )
 
 

@@ -31,7 +31,7 @@ async def periodic(
                 await work()
             except retried:
                 log.warning(failure)
-            except Exception:  # noqa: BLE001 - a bug in one pass must not end the job for good
+            except Exception:  # a bug in one pass must not end the job for good
                 log.exception(failure)  # the log keeps an exception's type and place, never its text
 
     task = asyncio.create_task(loop()) if period > 0 else None

@@ -49,6 +49,7 @@ bench: $(BROWSER_STAMP)
 	$(BIN)/python -m benchmarks.argon2_params
 	$(BIN)/python -m benchmarks.intake
 	$(BIN)/python -m benchmarks.console_inbox
+	$(BIN)/python -m benchmarks.summaries
 
 # Re-resolve the locks after changing dependencies in pyproject.toml (needs the network).
 lock: $(STAMP)

@@ -368,18 +368,15 @@ def main() -> None:
     parser.add_argument("--no-postgres", "--sqlite-only", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     options = parser.parse_args()
-    results: dict[str, list[Size]] = {}
     if not options.no_sqlite:
         with tempfile.TemporaryDirectory() as folder:
             print("SQLite:")
             urls = [f"sqlite+aiosqlite:///{Path(folder) / f'summaries-{n}.db'}" for n in options.counts]
-            results["SQLite"] = measure(urls, options.counts)
+            show("SQLite", measure(urls, options.counts))
     if not options.no_postgres:
         found = postgres(options.counts)
         if found is not None:
-            results["PostgreSQL"] = found
-    for backend, sizes in results.items():
-        show(backend, sizes)
+            show("PostgreSQL", found)
 
 
 if __name__ == "__main__":

@@ -239,12 +239,14 @@ def document(row: MonthlySummary) -> SignedDocument:
 
 
 def signed(row: MonthlySummary) -> SignedSummary:
+    """The same, the summary decoded."""
+    stored = document(row)
     return SignedSummary(
         summary=_decoder.decode(row.document),
-        content_sha256=row.document_sha256.hex(),
-        signature=signing.b64(row.signature),
-        key_id=signing.key_id(row.public_key),
-        public_key=signing.b64(row.public_key),
+        content_sha256=stored.content_sha256,
+        signature=stored.signature,
+        key_id=stored.key_id,
+        public_key=stored.public_key,
     )
 
 

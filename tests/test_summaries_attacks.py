@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,15 +25,17 @@ from server.cli import cli
 from server.db.lifecycle import Database
 from server.db.models import Box, BoxState, Institution
 from server.summaries import build as summary_build
-from server.summaries import months, store
+from server.summaries import disclosure, months, store
 from server.summaries.build import NATION, SENSITIVE_CATEGORIES, Country, Month, Place
 from server.summaries.figures import MonthFigures
 from server.summaries.model import ScopeLevel, Summary, Thresholds, Unit, View
+from tests.disclosure_attacker import recovered
 from tests.intake_support import seeded_sqlite, with_database
 from tests.summary_support import HOUR, Case, Synthetic, generate, insert_reports, load_world
 
 THRESHOLDS = Thresholds(default=5, sensitive=10, sensitive_keys=SENSITIVE_CATEGORIES)
 ABAN = (1405, 8)
+Cell = tuple[str, str, str]
 AZAR = (1405, 9)
 
 
@@ -293,3 +296,37 @@ def test_a_json_copy_with_an_added_field_is_not_genuine(
     forged.write_bytes(msgspec.json.encode(document))
     code, said = _cli(url, "summary", "verify", str(forged))
     assert code == 1, said
+
+
+def test_withheld_cells_cannot_be_pinned_down_knowing_that_zeros_are_published(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader of the suppressed view knows each withheld cell is a whole number ≥ 1 (zeros
+    are published). Over a seeded month of the whole pipeline, an integer-programming solver
+    with that bound must find, for every withheld cell, a consistent value other than its own."""
+    url = _database(tmp_path, tmp_path_factory.getbasetemp())
+    captured: list[tuple[dict[Cell, int], list[disclosure.Relation], frozenset[Cell]]] = []
+    real_suppress = disclosure.suppress
+
+    def spy(
+        values: Mapping[Cell, int], thresholds: Mapping[Cell, int], relations: Sequence[disclosure.Relation]
+    ) -> frozenset[Cell]:
+        withheld = real_suppress(values, thresholds, relations)
+        captured.append((dict(values), list(relations), withheld))
+        return withheld
+
+    monkeypatch.setattr(disclosure, "suppress", spy)
+    start, end = months.window(*ABAN)
+
+    async def seed(database: Database) -> None:
+        world = await load_world(database, institutions=12)
+        rng = random.Random(1405)
+        await insert_reports(
+            database, generate(world, rng, start=start, end=end, count=300, now=end + timedelta(days=20))
+        )
+        assert await store.make_month(database, *ABAN, now=end + timedelta(minutes=15), thresholds=THRESHOLDS)
+
+    with_database(url, seed)
+    ((values, relations, withheld),) = captured
+    assert len(withheld) > 20  # the month is small enough that many cells are withheld
+    assert recovered(values, withheld, relations) == set()

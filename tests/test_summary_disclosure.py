@@ -17,14 +17,13 @@ from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from benchmarks.summary_disclosure import country
-from server.summaries.disclosure import DEFAULT_THRESHOLD, Relation, determined, suppress
+from server.summaries.disclosure import Relation, determined, suppress
+from tests.disclosure_attacker import held_small, primary, recovered
 
 EXAMPLES = int(os.environ.get("SEDA_TEST_DISCLOSURE_EXAMPLES", "100"))
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,61 +53,6 @@ def grid(rows: Sequence[Sequence[int]]) -> tuple[Values, list[Relation]]:
     relations.append(Relation(("*", "*"), tuple((i, "*") for i in range(len(rows)))))
     relations.append(Relation(("*", "*"), tuple(("*", j) for j in range(width))))
     return values, relations
-
-
-# -- the attacker -----------------------------------------------------------------------------
-def recovered(
-    values: Mapping[Cell, int], withheld: frozenset[Cell], relations: Sequence[Relation]
-) -> set[Cell]:
-    """The withheld cells whose value an attacker pins down: everything published is fixed, every
-    cell a whole number ≥ 0, every relation holds. A cell is safe once the solver finds such a
-    point where it differs from its true value (checked exactly, in integers); otherwise the
-    solver could move it neither down (minimising it) nor up (maximising it)."""
-    unknowns = sorted(withheld, key=repr)
-    matrix, bound = _program(dict(values.items()), unknowns, relations)
-    truth = np.array([values[cell] for cell in unknowns])
-    # A finite box keeps every program bounded; it only makes the attacker's job easier.
-    box = Bounds(0, 2 * sum(values.values()) + 10)
-    unsafe = set(range(len(unknowns)))
-    for target, direction in itertools.product(range(len(unknowns)), (1, -1)):
-        if target not in unsafe:
-            continue
-        objective = np.zeros(len(unknowns))
-        objective[target] = direction
-        result = milp(
-            objective,
-            constraints=LinearConstraint(matrix, bound, bound),
-            integrality=np.ones(len(unknowns)),
-            bounds=box,
-        )
-        assert result.status == 0, result.message  # the true values are always feasible
-        point = np.round(result.x).astype(int)
-        if (point >= 0).all() and (matrix @ point == bound).all():
-            unsafe -= set(np.flatnonzero(point != truth).tolist())
-    return {unknowns[number] for number in unsafe}
-
-
-def _program(
-    values: dict[Hashable, int], unknowns: Sequence[Hashable], relations: Sequence[Relation]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The relations as matrix · unknowns = bound, the published cells moved to the right."""
-    index = {cell: number for number, cell in enumerate(unknowns)}
-    rows, bound = [], []
-    for relation in relations:
-        row, constant = np.zeros(len(unknowns)), 0
-        for cell, sign in [(relation.total, 1), *((part, -1) for part in relation.parts)]:
-            if cell in index:
-                row[index[cell]] += sign
-            else:
-                constant -= sign * values[cell]
-        if row.any():
-            rows.append(row)
-            bound.append(constant)
-    return np.array(rows).reshape(len(rows), len(unknowns)), np.array(bound, dtype=float)
-
-
-def primary(values: Mapping[Cell, int], thresholds: Mapping[Cell, int]) -> set[Cell]:
-    return {cell for cell, value in values.items() if 0 < value < thresholds.get(cell, DEFAULT_THRESHOLD)}
 
 
 # -- unit tests -------------------------------------------------------------------------------
@@ -266,8 +210,18 @@ def test_an_institutions_cell_computable_through_the_province_gets_a_complement(
     assert determined(values, small, relations) == {("k3", "A")}
     assert recovered(values, frozenset(small), relations) == {("k3", "A")}
     withheld = suppress(values, {}, relations)
-    assert withheld == small | {("closed", "D")}
+    # closed D breaks the determination; the room rule (every withheld cell ≥ 1) adds the rest.
+    assert withheld == small | {("closed", "D"), ("closed", "E"), ("k3", "C"), ("k4", "C")}
     assert recovered(values, withheld, relations) == set()
+    assert held_small(values, {}, withheld, relations) == set()
+
+
+def test_two_withheld_cells_that_must_add_up_to_two_get_a_complement_with_room() -> None:
+    values, relations = table("category", {"ill_treatment": 1, "restraints": 1, "health": 20, "food": 18})
+    withheld = suppress(values, {}, relations)
+    assert withheld == {("category", "ill_treatment"), ("category", "restraints"), ("category", "food")}
+    assert recovered(values, withheld, relations) == set()
+    assert held_small(values, {}, withheld, relations) == set()
 
 
 # -- the attacker over random hierarchies -----------------------------------------------------

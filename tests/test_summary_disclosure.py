@@ -155,6 +155,7 @@ def test_the_answer_does_not_depend_on_hash_randomisation() -> None:
         ({"a": 1, "b": 2}, [Relation("a", ("b",))], "does not hold"),
         ({"a": 1}, [Relation("a", ("b",))], "without a value"),
         ({"a": -1, "b": -1}, [Relation("a", ("b",))], "negative"),
+        ({"a": 2**53, "b": 2**53}, [Relation("a", ("b",))], "2\\*\\*52"),
     ],
 )
 def test_inconsistent_input_is_refused(
@@ -315,3 +316,8 @@ def test_an_attacker_with_an_integer_solver_recovers_no_withheld_cell(
     assert all(values[cell] > 0 for cell in withheld)
     assert determined(values, withheld, relations) == frozenset()
     assert recovered(values, withheld, relations) == set()
+
+
+def test_a_small_cell_in_no_relation_is_withheld_alone() -> None:
+    assert suppress({"a": 2, "b": 7}, {}, []) == {"a"}
+    assert suppress({"a": 3}, {}, [Relation("a", ("a",))]) == {"a"}

@@ -45,8 +45,11 @@ are ±1, and a rank could only differ from the rational one if that prime divide
 their minors, which for sums over a few hundred units are tiny). Back-substitution from
 pseudo-random values of the free unknowns gives one solution v; a cell with v_c = 0 is
 reported determined. A cell that is determined always gets 0; one that is not gets 0 with
-probability 2**-61, which would only withhold one cell more than needed. The values come from
-a fixed seed, so the result depends on nothing but the input.
+probability 2**-61: a primary cell would get one complement more than needed, a complement
+would be published again although it is not determined (the audit of §5 then treats it as
+published, so every other cell stays unpinned; only that complement's own value could be
+exposed, with that probability). The values come from a fixed seed, so the result depends on
+nothing but the input.
 
 §5 The integer audit. The reader's program: every published cell fixed, every withheld cell a
 whole number ≥ 1, every relation holding. A withheld cell is safe when some solution of that
@@ -83,12 +86,15 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array, csr_array, hstack, identity
 
-CellId: TypeAlias = Hashable  # the caller's ids, e.g. ("category", "inst:12", "ill_treatment")
+# The caller's ids, e.g. ("category", "inst:12", "ill_treatment"): their repr orders the cells,
+# so it must not change between runs (tuples of strings and numbers; not sets).
+CellId: TypeAlias = Hashable
 # The caller's own cell type, so that a dict[tuple[str, str, str], int] goes in (Mapping is
 # invariant in its keys) and a frozenset[tuple[str, str, str]] comes out.
 _Cell = TypeVar("_Cell", bound=Hashable)
 DEFAULT_THRESHOLD = 5
 _PRIME = (1 << 61) - 1
+_LARGEST = 1 << 52  # the integer audit's solver is exact in floating point up to here (§5)
 _Row: TypeAlias = tuple[tuple[int, int], ...]  # (cell index, coefficient), by cell index
 
 
@@ -103,7 +109,8 @@ class Relation:
 @dataclass(frozen=True, slots=True)
 class _System(Generic[_Cell]):
     """The relations over cell indices. Cells are numbered in the order of their ``repr`` and
-    rows are deduplicated and sorted, so nothing depends on hashing or on the input's order."""
+    rows are deduplicated and sorted, so nothing depends on the input's order, nor on hashing
+    for ids whose ``repr`` does not (``CellId``)."""
 
     cells: tuple[_Cell, ...]
     values: tuple[int, ...]
@@ -118,8 +125,8 @@ def suppress(
     cell missing from ``thresholds``), and complements until no withheld cell's value is
     determined by the published values and the relations (module docstring, §1-§2).
 
-    Raises ``ValueError`` if a relation names a cell without a value, a value is negative, or
-    a relation does not hold.
+    Raises ``ValueError`` if a relation names a cell without a value, a value is negative or
+    above 2**52, or a relation does not hold.
     """
     system = _system(values, relations)
     primary = {
@@ -167,6 +174,8 @@ def _system(values: Mapping[_Cell, int], relations: Sequence[Relation]) -> _Syst
     numbers = tuple(values[cell] for cell in cells)
     if any(value < 0 for value in numbers):
         raise ValueError("counts cannot be negative")
+    if any(value > _LARGEST for value in numbers):
+        raise ValueError("counts above 2**52 cannot be audited (the solver works in floating point)")
     rows: set[_Row] = set()
     for relation in relations:
         coefficients: dict[int, int] = {}
@@ -532,7 +541,7 @@ def _around(system: _System[_Cell], withheld: set[int], cell: int) -> list[int]:
     """The withheld cells near ``cell``: a program over them, the rest fixed at their values,
     is a stronger reader's, so what moves there moves in the whole group's too."""
     rows = _nearby(system, withheld, cell, _AROUND)
-    return sorted({member for row in rows for member, _ in system.rows[row] if member in withheld})
+    return sorted({cell} | {member for row in rows for member, _ in system.rows[row] if member in withheld})
 
 
 @dataclass(frozen=True, slots=True)

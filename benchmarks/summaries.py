@@ -6,12 +6,15 @@ received in Aban 1405 with their cases and status events as ``tests.summary_supp
 makes them, bulk-loaded and followed by ``ANALYZE`` (as autovacuum or a DBA would run it).
 
 On each it times ``store.make_month`` (every institution, province and the nation, both
-views, disclosure control, signed and stored) and, as the reference in the same run on the
-same database, the cheapest scan of the month: one ``SELECT category, count(*)`` over the
-month's reports. Rounds alternate between the sizes, so a machine that slows down meanwhile
-slows every size alike; each figure is the median of three rounds after a warm-up. One more,
-instrumented, run per size says where the time goes. On SQLite and on PostgreSQL (scratch
-databases on ``SEDA_TEST_POSTGRES_URL``'s server, dropped afterwards; skipped if none answers).
+views, disclosure control, signed and stored) and, in the same run on the same database, two
+references: the cheapest scan of the month (one ``SELECT category, count(*)`` over the
+month's reports) and the cheapest join (the month's cases counted by institution through
+their reports, the join nearly every summary query makes). A summary cannot grow more slowly
+than the engine's own join; the second reference shows how that grows. Rounds alternate
+between the sizes, so a machine that slows down meanwhile slows every size alike; each
+figure is the median of three rounds after a warm-up. One more, instrumented, run per size
+says where the time goes. On SQLite and on PostgreSQL (scratch databases on
+``SEDA_TEST_POSTGRES_URL``'s server, dropped afterwards; skipped if none answers).
 
 Run: ``.venv/bin/python -m benchmarks.summaries --counts 500000,1000000`` (about an hour:
 loading is most of it). The default, ``--counts 20000,40000``, takes a few minutes.
@@ -50,7 +53,7 @@ from server.demo import service as demo
 from server.summaries import build, figures, months, signing, store
 from server.summaries.job import SENSITIVE
 from server.summaries.model import ScopeLevel, Thresholds, View
-from tests.summary_support import World, bulk_insert, generate, load_world
+from tests.summary_support import HOUR, World, bulk_insert, generate, load_world
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # 11 Azar 1405: Aban has closed
 MONTH = (1405, 8)
@@ -97,6 +100,7 @@ class Size:
     cases: int
     events: int
     reference: float  # median
+    join: float  # median
     make_month: float  # median
     pieces: dict[str, float]  # label → seconds, in the instrumented run
     total: float  # the instrumented run's make_month
@@ -137,11 +141,18 @@ async def seed_country(database: Database) -> World:
 
 
 async def add_reports(url: str, database: Database, world: World, rng: random.Random, count: int) -> None:
-    """``count`` more reports received in the month, loaded a chunk at a time, then ``ANALYZE``."""
+    """``count`` more reports received in the month, loaded a chunk at a time, then ``ANALYZE``.
+    Chunk after chunk covers the month's hours in order, each sorted by the hour its reports
+    came in: rows are written in about the order intake writes them, so a month's rows lie
+    together in the tables as they do in a live database (a random order would make every
+    index lookup a random read, and a test of the loader rather than of the summaries)."""
     start, end = months.window(*MONTH)
-    for offset in range(0, count, CHUNK):
-        chunk = generate(world, rng, start=start, end=end, count=min(CHUNK, count - offset), now=NOW)
-        await bulk_insert(url, chunk)
+    hours = int((end - start) / HOUR)
+    chunks = -(-count // CHUNK)
+    for number, offset in enumerate(range(0, count, CHUNK)):
+        first, last = (start + HOUR * (hours * n // chunks) for n in (number, number + 1))
+        chunk = generate(world, rng, start=first, end=last, count=min(CHUNK, count - offset), now=NOW)
+        await bulk_insert(url, sorted(chunk, key=lambda report: report.received))
     async with database.write_session() as session:
         await session.execute(text("ANALYZE"))
         await session.commit()
@@ -155,6 +166,20 @@ async def reference(database: Database) -> None:
             select(Report.category, func.count())
             .where(Report.received_hour >= start, Report.received_hour < end)
             .group_by(Report.category)
+        )
+        (await session.execute(query)).all()
+
+
+async def join_reference(database: Database) -> None:
+    """The cheapest join of the month: its cases by institution, through their reports."""
+    start, end = months.window(*MONTH)
+    async with database.sessions() as session:
+        query = (
+            select(Report.institution_id, func.count())
+            .select_from(ReportRecipient)
+            .join(Report, Report.id == ReportRecipient.report_id)
+            .where(Report.received_hour >= start, Report.received_hour < end)
+            .group_by(Report.institution_id)
         )
         (await session.execute(query)).all()
 
@@ -243,13 +268,16 @@ async def measure_all(urls: list[str], counts: list[int]) -> list[Size]:
     try:
         for database in databases:
             await reference(database)
+            await join_reference(database)
             await clear(database)
             await make_month(database)
         references: list[list[float]] = [[] for _ in databases]
+        joins: list[list[float]] = [[] for _ in databases]
         made: list[list[float]] = [[] for _ in databases]
         for _ in range(REPEATS):
             for n, database in enumerate(databases):
                 references[n].append(await seconds(reference, database))
+                joins[n].append(await seconds(join_reference, database))
                 await clear(database)
                 made[n].append(await seconds(make_month, database))
         sizes = []
@@ -259,7 +287,8 @@ async def measure_all(urls: list[str], counts: list[int]) -> list[Size]:
             with instrumented(clock):
                 total = await seconds(make_month, database)
             await check_nation(database, count)
-            size = Size(0, 0, 0, statistics.median(references[n]), statistics.median(made[n]), clock, total)
+            scan, join, made_month = (statistics.median(found[n]) for found in (references, joins, made))
+            size = Size(0, 0, 0, scan, join, made_month, clock, total)
             sizes.append(size)
         return sizes
     finally:
@@ -292,7 +321,9 @@ def show(backend: str, sizes: list[Size]) -> None:
         ratio = size.make_month / size.reference
         print(
             f"  {size.reports:,} reports ({size.cases:,} cases, {size.events:,} status events):"
-            f" make_month {size.make_month:.2f} s, reference {size.reference:.3f} s ({ratio:.1f} × reference)"
+            f" make_month {size.make_month:.2f} s,"
+            f" reference {size.reference:.3f} s ({ratio:.1f} × reference),"
+            f" join {size.join:.3f} s ({size.make_month / size.join:.1f} × join)"
         )
         print(f"    where the time goes (one instrumented run, {size.total:.2f} s):")
         _breakdown(size)
@@ -302,7 +333,8 @@ def show(backend: str, sizes: list[Size]) -> None:
         print(
             f"  {larger.reports:,} / {smaller.reports:,} reports:"
             f" make_month × {larger.make_month / smaller.make_month:.2f},"
-            f" reference × {larger.reference / smaller.reference:.2f}"
+            f" reference × {larger.reference / smaller.reference:.2f},"
+            f" join × {larger.join / smaller.join:.2f}"
         )
 
 

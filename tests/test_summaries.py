@@ -9,6 +9,7 @@ import random
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
@@ -25,8 +26,8 @@ from server.db.lifecycle import Database
 from server.db.models import Box, BoxOpening, BoxState, Institution, MonthlySummary, Officer, OfficerRole
 from server.settings import Settings
 from server.summaries import formats, months, store
-from server.summaries.build import NATION, SENSITIVE_CATEGORIES
-from server.summaries.model import ScopeLevel, Summary, Thresholds, View
+from server.summaries.build import NATION, SENSITIVE_CATEGORIES, build
+from server.summaries.model import ScopeLevel, Summary, Thresholds, View, canonical
 from tests.intake_support import seed_database, seeded_sqlite, with_database
 from tests.summary_support import HOUR, Synthetic, expected, generate, insert_reports, load_world
 
@@ -362,6 +363,40 @@ def test_racing_processes_store_exactly_one_set(seeded_any: tuple[str, object]) 
 
     results = with_database(url, race)
     assert sorted(results) == [False, False, True]
+
+
+def test_a_month_is_built_and_signed_off_the_event_loop(
+    seeded_any: tuple[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job runs inside serving processes: building (disclosure control can take many
+    seconds) and signing must not stall the requests the event loop is serving."""
+    url = seeded_any[0]
+    on_loop: list[str] = []
+
+    def off_loop(name: str, original: Callable[..., object]) -> Callable[..., object]:
+        def checked(*args: object, **kwargs: object) -> object:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(name)
+            except RuntimeError:
+                pass  # a worker thread: no loop runs here
+            return original(*args, **kwargs)
+
+        return checked
+
+    monkeypatch.setattr("server.summaries.store.build", off_loop("build", build))
+    monkeypatch.setattr("server.summaries.store.canonical", off_loop("canonical", canonical))
+
+    async def make(database: Database) -> bool:
+        world = await load_world(database, institutions=3)
+        start, end = months.window(*MONTH)
+        await insert_reports(
+            database, generate(world, random.Random(5), start=start, end=end, count=30, now=NOW)
+        )
+        return await store.make_month(database, *MONTH, now=NOW, thresholds=THRESHOLDS)
+
+    assert with_database(url, make) is True
+    assert on_loop == []
 
 
 def test_an_open_month_is_refused() -> None:

@@ -4,7 +4,10 @@ A month's summaries (every institution, province and the nation, in both views) 
 one go and written in one transaction; the unique key (month, level, unit, view) makes a
 second writer's attempt fail harmlessly, so the job may run in every server process, and
 again after a crash, without a duplicate or a half-written month. The figures are read
-first, in a read transaction, so a slow month never holds SQLite's write lock.
+first, in a read transaction, so a slow month never holds SQLite's write lock, and the
+summaries are built, encoded and signed on a worker thread: the job runs inside serving
+processes, and disclosure control on a sparse month can take many seconds (docs/SUMMARIES.md
+§8), which on the event loop would stall every request the process serves.
 
 Months are made oldest first: a month's comparison with the previous month and the month a
 year earlier, and its trend, come from those months' stored summaries (the figures that were
@@ -13,6 +16,7 @@ published then, with the cells they withheld), never from a recount.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -140,7 +144,8 @@ async def make_month(
         country = await load_country(session)
         earlier = await _earlier(session, [previous, year_ago])
         totals = await _trends(session, trend)
-    summaries = build(
+    summaries = await asyncio.to_thread(
+        build,
         figures,
         country,
         Month(code=code, starts=start, ends=end, made_at=now),
@@ -153,30 +158,37 @@ async def make_month(
     return await _store(database, summaries, now)
 
 
+def _rows(summaries: Sequence[Summary], seed: bytes, now: datetime) -> list[MonthlySummary]:
+    """Each summary encoded and signed, as the row that keeps it."""
+    public = signing.public_key(seed)
+    rows = []
+    for summary in summaries:
+        content = canonical(summary)
+        rows.append(
+            MonthlySummary(
+                month=summary.month,
+                level=summary.scope.level.value,
+                unit_code=summary.scope.code,
+                view=summary.view.value,
+                reports=summary.table("report_type").total,
+                made_at=now,
+                document=content,
+                document_sha256=signing.sha256(content),
+                signature=signing.sign(seed, content),
+                public_key=public,
+            )
+        )
+    return rows
+
+
 async def _store(database: Database, summaries: Sequence[Summary], now: datetime) -> bool:
     async with database.write_session() as session:
         seed = await shared_secret(session, signing.SECRET_NAME)  # commits if it makes it
-    public = signing.public_key(seed)
+    rows = await asyncio.to_thread(_rows, summaries, seed, now)
     async with database.write_session() as session:
         if await is_made(session, summaries[0].month):
             return False
-        for summary in summaries:
-            content = canonical(summary)
-            reports = summary.table("report_type").total
-            session.add(
-                MonthlySummary(
-                    month=summary.month,
-                    level=summary.scope.level.value,
-                    unit_code=summary.scope.code,
-                    view=summary.view.value,
-                    reports=reports,
-                    made_at=now,
-                    document=content,
-                    document_sha256=signing.sha256(content),
-                    signature=signing.sign(seed, content),
-                    public_key=public,
-                )
-            )
+        session.add_all(rows)
         try:
             await session.commit()
         except IntegrityError:

@@ -10,7 +10,7 @@ WEB_SOURCES := $(shell find web/protocol web/app web/console -name '*.mjs') web/
 
 .PHONY: run test setup lint typecheck imports pytest jstest bench lock clean
 
-$(STAMP): requirements/dev.lock pyproject.toml scripts/bootstrap $(WEB_SOURCES)
+$(STAMP): requirements/dev.lock requirements/bootstrap.lock pyproject.toml scripts/bootstrap $(WEB_SOURCES)
 	scripts/bootstrap requirements/dev.lock
 	touch $(STAMP)
 

@@ -26,6 +26,8 @@ from server.i18n import preload as preload_catalogues
 from server.intake.controller import Intake, IntakeController
 from server.kiosks.controller import KioskConsoleController, KioskDeviceController
 from server.logging import configure_logging, get_logger
+from server.metrics.controller import MetricsController
+from server.metrics.hourly import HourlyRequestMetrics
 from server.openapi import WireSchemaPlugin
 from server.settings import Settings, SettingsError, settings_from_env
 from server.summaries.controller import SummariesController
@@ -51,9 +53,11 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     database = Database(settings.database_url)
     intake = Intake(settings, database, clock)
     console = Console(settings, database, intake.clock)
+    metrics = HourlyRequestMetrics(Path(settings.metrics_dir) if settings.metrics_dir else None, intake.clock)
     app = Litestar(
         route_handlers=[
             HealthController,
+            MetricsController,
             IntakeController,
             ConsoleAccountController,
             ConsoleController,
@@ -69,12 +73,15 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             "db_session": Provide(database.session),
             "intake": Provide(lambda: intake, use_cache=True, sync_to_thread=False),
             "console": Provide(lambda: console, use_cache=True, sync_to_thread=False),
+            "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
+            "metrics_token": Provide(lambda: settings.metrics_token, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],
         on_shutdown=[database.dispose],
         lifespan=[
             intake.lifespan,
+            metrics.lifespan,
             lifespan_of(database, intake.trusted_now, intake.clock, settings.deadline_job_seconds),
             summary_lifespan(database, settings, intake.clock),
         ],
@@ -93,7 +100,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
         debug=False,
     )
     # Outermost, so that requests no route matched are logged (by template) too.
-    app.asgi_handler = RequestLog(InflightLimit(app.asgi_handler, settings.max_inflight))
+    app.asgi_handler = RequestLog(InflightLimit(app.asgi_handler, settings.max_inflight), metrics)
     return app
 
 

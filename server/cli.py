@@ -37,6 +37,7 @@ from server.intake.trust import PublishError, publish
 from server.keys_cli import keys_cli
 from server.kiosks.cli import kiosk_cli
 from server.logging import configure_logging, logging_dictconfig
+from server.metrics.hourly import DEFAULT_METRICS_DIR, clear_snapshots
 from server.settings import Settings, SettingsError, settings_from_env
 from server.summaries.cli import summary_cli
 
@@ -243,7 +244,11 @@ def serve(
     for name, value in overrides.items():
         if value is not None:
             os.environ[name] = str(value)  # the workers read their settings from here
+    # Every worker releases its metrics into one folder, so /metrics answers for all of them.
+    os.environ.setdefault("SEDA_METRICS_DIR", DEFAULT_METRICS_DIR)
     settings = _settings()
+    if settings.metrics_dir:
+        clear_snapshots(Path(settings.metrics_dir))
     console.print(f"Sedā is listening on [bold]{settings.base_url}[/bold]  (Ctrl+C stops it)")
     Server(
         "server.app:app_from_environment",

@@ -25,6 +25,7 @@ from litestar.types import (
 from server.errors import PROBLEMS, ProblemDetails
 from server.i18n import DEFAULT_LANGUAGE, catalogue
 from server.logging import get_logger
+from server.metrics.hourly import HourlyRequestMetrics
 
 log = get_logger("seda.http")
 
@@ -104,8 +105,9 @@ class RequestLog:
     address, no user agent. A random ``request_id`` ties the line to others of the request.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: HourlyRequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -123,14 +125,19 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
+            seconds = time.perf_counter() - started
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER"
+            route = scope.get("path_template") or "<unmatched>"
             log.info(
                 "request",
                 request_id=secrets.token_hex(8),
-                method=scope["method"] if scope["method"] in KNOWN_METHODS else "OTHER",
-                route=scope.get("path_template") or "<unmatched>",
+                method=method,
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
+            if self.metrics is not None:
+                self.metrics.observe_request(route, method, status, seconds)
 
 
 class InflightLimit:

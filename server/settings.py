@@ -62,6 +62,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     summary_job_seconds: int = 900
     summary_threshold: int = 5
     summary_sensitive_threshold: int = 10
+    # Where each server process releases its hourly metrics snapshot, so that ``/metrics``
+    # answers for every process on the machine (docs/DEPLOYMENT.md); empty: this process
+    # only (``seda serve`` uses var/metrics unless told otherwise).
+    metrics_dir: str = ""
+    # A bearer token ``/metrics`` asks for; empty: no token (keep /metrics off the proxy).
+    metrics_token: str = ""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:

@@ -8,7 +8,7 @@ BROWSER_STAMP := .venv/.installed-browser
 WEB_SOURCES := $(shell find web/protocol web/app web/console -name '*.mjs') web/build.mjs web/package-lock.json \
 	web/tools/export_routing_tables.py routing/bodies.py routing/taxonomy.py routing/vocabulary.py routing/reasons.py routing/tables.py
 
-.PHONY: run test setup lint typecheck imports pytest jstest bench lock clean
+.PHONY: run test setup lint typecheck imports security pytest jstest bench lock clean
 
 $(STAMP): requirements/dev.lock requirements/bootstrap.lock pyproject.toml scripts/bootstrap $(WEB_SOURCES)
 	scripts/bootstrap requirements/dev.lock
@@ -26,11 +26,15 @@ run: $(STAMP)
 	$(BIN)/seda demo
 	$(BIN)/seda serve
 
-test: lint typecheck imports jstest pytest
+test: lint typecheck imports security jstest pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Locks current, bandit, pip-audit and npm audit (scripts/security-checks says what each means).
+security: $(STAMP)
+	$(BIN)/python scripts/security-checks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -53,10 +57,8 @@ bench: $(BROWSER_STAMP)
 
 # Re-resolve the locks after changing dependencies in pyproject.toml (needs the network).
 lock: $(STAMP)
-	$(BIN)/python -m pip install --quiet uv==0.13.9
 	$(BIN)/uv pip compile pyproject.toml --group build --python-version 3.11 --generate-hashes --no-header -q -o requirements/runtime.lock
 	$(BIN)/uv pip compile pyproject.toml --group dev --python-version 3.11 --generate-hashes --no-header -q -o requirements/dev.lock
-	$(BIN)/python -m pip uninstall --quiet --yes uv
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache web/node_modules \

@@ -45,7 +45,8 @@ CHROMIUM_FLAGS = (
 
 
 # The profile goes to memory where there is a tmpfs for it, never to a disk if avoidable.
-_MEMORY = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+# mkdtemp makes a private (0700) folder inside it, so a shared /dev/shm is safe to use.
+_MEMORY = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108  # nosec B108
 
 
 def free_port() -> int:

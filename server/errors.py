@@ -61,6 +61,7 @@ PROBLEMS: dict[str, Problem] = {
     "too-many-requests": Problem(429, "problem.too_many_requests.title", "problem.too_many_requests.detail"),
     "internal-error": Problem(500, "problem.internal_error.title", "problem.internal_error.detail"),
     "unavailable": Problem(503, "problem.unavailable.title", "problem.unavailable.detail"),
+    "storage-full": Problem(503, "problem.storage_full.title", "problem.storage_full.detail"),
     "not-published": Problem(503, "problem.not_published.title", "problem.not_published.detail"),
 }
 
@@ -70,8 +71,8 @@ _CODE_BY_STATUS: dict[int, str] = {}
 for _code, _problem in PROBLEMS.items():
     _CODE_BY_STATUS.setdefault(_problem.status, _code)
 
-# Every route can fail these ways: a busy process or an unreachable database, or a bug.
-_ANY_ROUTE = ("unavailable", "internal-error")
+# Every route can fail these ways: a busy process, an unreachable or full database, or a bug.
+_ANY_ROUTE = ("unavailable", "storage-full", "internal-error")
 
 
 class SedaError(Exception):
@@ -85,6 +86,14 @@ class ServiceUnavailableError(SedaError):
 
     code = "unavailable"
     retry_after = 5
+
+
+class StorageFullError(ServiceUnavailableError):
+    """The database's disk (or its size limit) is full: nothing was stored; retry later, once
+    the operator has made room."""
+
+    code = "storage-full"
+    retry_after = 60
 
 
 class RateLimitedError(SedaError):
@@ -200,9 +209,26 @@ def handle_seda_error(request: Request[Any, Any, Any], exc: SedaError) -> Respon
     return response
 
 
+# SQLite's SQLITE_FULL (a full disk, or the file's page limit) and PostgreSQL's disk_full.
+_SQLITE_FULL = 13
+_PG_DISK_FULL = "53100"
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether a database error says its storage is full (by the driver's code, not its text)."""
+    orig = getattr(exc, "orig", None)
+    return (
+        getattr(orig, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(orig, "sqlstate", None) == _PG_DISK_FULL
+    )
+
+
 def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
-    """The database refused, timed out or vanished: 503, so clients retry (nothing was
-    acknowledged, so nothing is lost)."""
+    """The database refused, timed out, vanished or is full: 503, so clients retry (nothing
+    was acknowledged, so nothing is lost)."""
+    if storage_full(exc):
+        log.error("database_storage_full", exc_info=exc)  # the operator must make room
+        return handle_seda_error(request, StorageFullError())
     log.warning("database_unavailable", exc_info=exc)
     return handle_seda_error(request, ServiceUnavailableError())
 
@@ -221,6 +247,8 @@ EXCEPTION_HANDLERS = {
     InterfaceError: handle_database_unavailable,
     SQLAlchemyTimeoutError: handle_database_unavailable,
     ConnectionError: handle_database_unavailable,
+    # A connection to the database that could not be opened in time (engine.py's bound).
+    TimeoutError: handle_database_unavailable,
     Exception: handle_unexpected,
 }
 
@@ -232,5 +260,6 @@ __all__ = [
     "RateLimitedError",
     "SedaError",
     "ServiceUnavailableError",
+    "StorageFullError",
     "problem_responses",
 ]

@@ -31,6 +31,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "SEDA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("SEDA_TEST_REQUIRE_POSTGRES") == "1"
+# The fault tests' "Fault tests" summary section and their marker (docs/FAULTS.md).
+pytest_plugins = ["tests.fault_report"]
 _postgres_outcomes: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}
 
 

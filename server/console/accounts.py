@@ -267,7 +267,12 @@ async def signed_in(
     if not cookie:
         raise UnauthorizedError
     found = await session.get(OfficerSession, credentials.cookie_hash(cookie))
-    if found is None or now >= found.expires_at or now - found.last_seen_at >= idle:
+    if found is None:
+        raise UnauthorizedError
+    if now >= found.expires_at or now - found.last_seen_at >= idle:
+        # Ended for good (committed now): a clock set back later must not revive it.
+        await session.delete(found)
+        await session.commit()
         raise UnauthorizedError
     officer = await session.get(Officer, found.officer_id)
     if officer is None or not officer.active:

@@ -44,6 +44,9 @@ def ensure_sqlite_directory(url: str | URL) -> None:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+# How long opening a PostgreSQL connection may take before the request is answered 503.
+PG_CONNECT_TIMEOUT_SECONDS = 5.0
+
 # Execution options that mark a transaction as one that will write.
 WRITE_OPTIONS = {"seda_write": True}
 
@@ -67,6 +70,10 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
     ensure_sqlite_directory(url)
     # A file cannot drop a connection, so pinging before each use would only cost a round
     # trip to the driver's thread; a PostgreSQL connection can die with a server restart.
+    if not is_sqlite(url):
+        # A database behind a partition accepts no packets: without a bound, asyncpg waits
+        # 60 s for each new connection and every request (a health probe too) waits with it.
+        options.setdefault("connect_args", {"timeout": PG_CONNECT_TIMEOUT_SECONDS})
     engine = create_async_engine(url, pool_pre_ping=not is_sqlite(url), **options)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)

@@ -29,6 +29,7 @@ from server.logging import configure_logging, get_logger
 from server.metrics.controller import MetricsController
 from server.metrics.hourly import HourlyRequestMetrics
 from server.openapi import WireSchemaPlugin
+from server.retention.job import lifespan_of as retention_lifespan
 from server.settings import Settings, SettingsError, settings_from_env
 from server.summaries.controller import SummariesController
 from server.summaries.job import lifespan_of as summary_lifespan
@@ -84,6 +85,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             metrics.lifespan,
             lifespan_of(database, intake.trusted_now, intake.clock, settings.deadline_job_seconds),
             summary_lifespan(database, settings, intake.clock),
+            retention_lifespan(database, settings, intake.clock),
         ],
         openapi_config=OpenAPIConfig(
             title="Sedā",

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiosk_client.cli import report_cli
 from server.audit import ChainVerification, stored_hash_at, verify_stored_chain
+from server.backup.cli import backup_cli
 from server.boxes.cli import boxes_cli
 from server.console.cli import officer_cli
 from server.db import migrate
@@ -38,6 +39,7 @@ from server.keys_cli import keys_cli
 from server.kiosks.cli import kiosk_cli
 from server.logging import configure_logging, logging_dictconfig
 from server.metrics.hourly import DEFAULT_METRICS_DIR, clear_snapshots
+from server.retention.cli import retention_cli
 from server.settings import Settings, SettingsError, settings_from_env
 from server.summaries.cli import summary_cli
 
@@ -52,6 +54,8 @@ cli.add_typer(officer_cli, name="officer")
 cli.add_typer(kiosk_cli, name="kiosk")
 cli.add_typer(boxes_cli, name="boxes")
 cli.add_typer(summary_cli, name="summary")
+cli.add_typer(backup_cli, name="backup")
+cli.add_typer(retention_cli, name="retention")
 console = Console(stderr=True)
 _T = TypeVar("_T")
 

@@ -62,6 +62,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     summary_job_seconds: int = 900
     summary_threshold: int = 5
     summary_sensitive_threshold: int = 10
+    # Closed cases are purged this many days after their last event (0: never), by a job
+    # that runs every ``retention_job_seconds`` (0 turns it off; docs/OPERATIONS.md "Retention").
+    retention_days: int = 1825
+    retention_job_seconds: int = 3600
     # Where each server process releases its hourly metrics snapshot, so that ``/metrics``
     # answers for every process on the machine (docs/DEPLOYMENT.md); empty: this process
     # only (``seda serve`` uses var/metrics unless told otherwise).
@@ -90,6 +94,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                 "SEDA_SUMMARY_JOB_SECONDS must be at least 0, and SEDA_SUMMARY_THRESHOLD at least 2"
                 " and at most SEDA_SUMMARY_SENSITIVE_THRESHOLD"
             )
+        if self.retention_days < 0 or self.retention_job_seconds < 0:
+            raise SettingsError("SEDA_RETENTION_DAYS and SEDA_RETENTION_JOB_SECONDS must be at least 0")
         if self.root_public_key and not _is_hex_key(self.root_public_key):
             raise SettingsError("SEDA_ROOT_PUBLIC_KEY must be 64 hexadecimal digits")
         if not self.database_url.startswith(SUPPORTED_DATABASES):

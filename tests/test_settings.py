@@ -34,7 +34,15 @@ def test_bad_value_names_the_variable_but_never_echoes_the_value() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SEDA_PORT", "0"), ("SEDA_WORKERS", "0"), ("SEDA_MAX_REQUEST_BYTES", "10"), ("SEDA_LOG_FORMAT", "xml")],
+    [
+        ("SEDA_PORT", "0"),
+        ("SEDA_WORKERS", "0"),
+        ("SEDA_MAX_REQUEST_BYTES", "10"),
+        ("SEDA_LOG_FORMAT", "xml"),
+        ("SEDA_RETENTION_DAYS", "-1"),
+        ("SEDA_RETENTION_JOB_SECONDS", "-1"),
+        ("SEDA_RETENTION_DAYS", "five years"),
+    ],
 )
 def test_out_of_range_values_are_refused(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
@@ -58,3 +66,9 @@ def test_unsupported_database_urls_are_refused_without_echoing_them(url: str) ->
         settings_from_env({"SEDA_DATABASE_URL": url})
     assert "SEDA_DATABASE_URL" in str(caught.value)
     assert "canary-pw" not in str(caught.value)
+
+
+def test_closed_cases_are_kept_five_years_by_default_and_zero_keeps_them_forever() -> None:
+    assert Settings().retention_days == 1825
+    assert settings_from_env({"SEDA_RETENTION_DAYS": "0"}).retention_days == 0
+    assert settings_from_env({"SEDA_RETENTION_JOB_SECONDS": "0"}).retention_job_seconds == 0

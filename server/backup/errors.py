@@ -1,0 +1,54 @@
+"""What can go wrong with a backup or a restore, by kind. Each message is fixed: it names what
+to do, never a value from the file or the database (a row can hold ciphertext or a name)."""
+
+from __future__ import annotations
+
+
+class BackupError(Exception):
+    """A backup could not be written, read or restored; nothing was changed."""
+
+    message = "the backup could not be used"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BackupFormatError(BackupError):
+    message = "this is not a Sedā backup, or it is damaged"
+
+
+class UnsupportedFormatError(BackupError):
+    message = "the backup was written in a format version this Sedā does not read"
+
+
+class BackupTruncatedError(BackupError):
+    message = "the backup ends early (truncated): use another copy"
+
+
+class BackupDamagedError(BackupError):
+    message = (
+        "the backup's contents do not match its manifest (a row count or hash differs): use another copy"
+    )
+
+
+class UnknownRevisionError(BackupError):
+    message = (
+        "the backup's schema revision is not this Sedā's: restore it with the Sedā release that made it,"
+        " then run `seda db upgrade`"
+    )
+
+
+class SourceNotCurrentError(BackupError):
+    message = "the database is not at this Sedā's schema revision: run `seda db upgrade` first"
+
+
+class TargetNotEmptyError(BackupError):
+    message = "the target database is not empty: restore only into a new, empty database"
+
+
+class RestoreMismatchError(BackupError):
+    message = "the restored data did not verify (row counts or the audit chain head differ); nothing was kept"
+
+
+class BackupExistsError(BackupError):
+    message = "the output file exists: choose another name (a backup never overwrites a file)"

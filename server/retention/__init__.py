@@ -1,0 +1,1 @@
+"""Retention: closed cases purged after ``SEDA_RETENTION_DAYS`` (docs/OPERATIONS.md "Retention")."""

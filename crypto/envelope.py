@@ -198,6 +198,20 @@ def check_referral_tag(thread_key: bytes, header: EnvelopeHeader, key_id: bytes,
     return _check_tag(header, tag, lambda context: referral_tag(thread_key, context, key_id))
 
 
+def rekey_tag(thread_key: bytes, context: bytes, key_id: bytes) -> bytes:
+    """The tag an officer's device makes, after its body's key was rotated (§6.1), over the
+    report's context and the body's *new* key id, with the thread key from the opened payload:
+    the reporter's device then seals follow-ups to the body's new key (§3.6). Raises
+    ``EnvelopeFormatError`` for a key id that is not 16 bytes."""
+    return _report_tag(thread_key, "seda/v1/report/rekey-tag", context, _key_id(key_id))
+
+
+def check_rekey_tag(thread_key: bytes, header: EnvelopeHeader, key_id: bytes, tag: bytes) -> bool:
+    """Does ``tag`` prove that a holder of the thread key vouched for the body key ``key_id``
+    as a holder of the report with this header? False (never an error) for anything malformed."""
+    return _check_tag(header, tag, lambda context: rekey_tag(thread_key, context, key_id))
+
+
 class AttachmentRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An attachment uploaded as a separate chunked stream (§3.4)."""
 

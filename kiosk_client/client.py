@@ -212,10 +212,10 @@ class SedaClient:
         raise UnavailableError(_problem(response).code, response.status_code)
 
     def _get(self, path: str, kind: type[_T]) -> _T:
-        return msgspec.json.decode(self._call("GET", path).content, type=kind)
+        return decode_answer(self._call("GET", path).content, kind)
 
     def _post(self, path: str, body: dict[str, Any], kind: type[_T]) -> _T:
-        return msgspec.json.decode(self._call("POST", path, json=body).content, type=kind)
+        return decode_answer(self._call("POST", path, json=body).content, kind)
 
     def _post_solved(
         self, path: str, body: dict[str, Any], purpose: str, subject: bytes, kind: type[_T]
@@ -285,11 +285,11 @@ class SedaClient:
         """Send a submission sealed earlier (a kiosk's outbox keeps ``body``, its JSON), signed
         by the kiosk's device. ``OutcomeUnknownError`` is not raised: the caller keeps ``body``
         and sends it again until a receipt for this very envelope comes back."""
-        receipt = msgspec.json.decode(
+        receipt = decode_answer(
             self._call(
                 "POST", "/api/v1/reports", content=body, media_type="application/json", signed=True
             ).content,
-            type=wire.Receipt,
+            wire.Receipt,
         )
         if receipt.report_id != report_id or receipt.envelope_sha256 != envelope_sha256:
             raise UnavailableError("receipt-mismatch", 0)  # an answer, but not for this report
@@ -483,8 +483,9 @@ class SedaClient:
         """The bodies a follow-up may be sealed to, checked with the thread key — never taken
         on the server's word (PROTOCOL.md §3.6-3.7): the report's initial recipients, whose key
         ids the reporter's own tag covers, the bodies routing adds for retaliation, bodies
-        listed with a valid referral tag for their key, and bodies whose keys the reporter's
-        escrow tag covers. ``TrustError`` if the server's answer does not hold up."""
+        listed with a valid referral tag or re-tag (after a key rotation) for their key, and
+        bodies whose keys the reporter's escrow tag covers. ``TrustError`` if the server's
+        answer does not hold up."""
         header = view.header
         if (
             header is None
@@ -498,6 +499,7 @@ class SedaClient:
         key_ids = {e.body: e.key_id for e in docs.directory.bodies}
         initial = {body for body, key in key_ids.items() if key in set(header.recipient_key_ids)}
         vouched = initial | _referred(view, header, secrets.thread_key, key_ids)
+        vouched |= _rekeyed(view, header, secrets.thread_key, key_ids)
         vouched |= _escrowed(view, header, secrets.thread_key, key_ids)
         for_retaliation: set[str] = set()
         if retaliation or view.retaliation:
@@ -522,6 +524,20 @@ def _referred(
         if item.referral_tag is not None
         and item.body in key_ids
         and crypto.check_referral_tag(thread_key, header, key_ids[item.body], item.referral_tag)
+    }
+
+
+def _rekeyed(
+    view: wire.StatusView, header: crypto.EnvelopeHeader, thread_key: bytes, key_ids: dict[str, bytes]
+) -> set[str]:
+    """Listed bodies whose re-tag (made with the thread key after a key rotation, §6.1) names
+    their key in this device's verified directory."""
+    return {
+        item.body
+        for item in view.recipients
+        if item.rekey_tag is not None
+        and item.body in key_ids
+        and crypto.check_rekey_tag(thread_key, header, key_ids[item.body], item.rekey_tag)
     }
 
 
@@ -561,9 +577,20 @@ def _open_reply(message: crypto.SealedMessage, secrets: crypto.TokenSecrets, rep
         return None
 
 
+def decode_answer(content: bytes, kind: type[_T]) -> _T:
+    """A server's answer as ``kind``; ``msgspec.DecodeError`` or ``ValidationError`` when it is
+    not one. (msgspec reports invalid UTF-8 inside a string as ``UnicodeDecodeError``, which
+    the callers, catching msgspec's errors, would let through: a hostile server's answer
+    stopped the kiosk's sending loop.)"""
+    try:
+        return msgspec.json.decode(content, type=kind)
+    except UnicodeDecodeError:
+        raise msgspec.DecodeError("malformed answer") from None
+
+
 def _problem(response: httpx.Response) -> wire.Problem:
     try:
-        return msgspec.json.decode(response.content, type=wire.Problem)
+        return decode_answer(response.content, wire.Problem)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return wire.Problem(code="unknown", status=response.status_code)
 

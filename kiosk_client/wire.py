@@ -38,6 +38,7 @@ class RecipientItem(msgspec.Struct, frozen=True):
     reason: str = ""
     awaiting_key: bool = False
     referral_tag: bytes | None = None
+    rekey_tag: bytes | None = None
 
 
 class MeasureItem(msgspec.Struct, frozen=True):

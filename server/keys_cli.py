@@ -7,8 +7,9 @@ to the server and the clients.
 
 from __future__ import annotations
 
+import base64
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from rich.markup import escape
 
 import crypto
 from crypto.directory import decode_signed, encode_signed
+from crypto.primitives import key_id
 from routing.errors import PolicyError
 from routing.policy import parse_policy
 
@@ -125,4 +127,61 @@ def verify_directory(
     typer.echo(
         f"valid: serial {result.serial}, {len(result.bodies)} bodies, "
         f"issued {result.issued_at}, expires {result.expires_at}"
+    )
+
+
+@keys_cli.command("rotate-body-key")
+def rotate_body_key(  # noqa: PLR0917 (typer maps each parameter to a command-line option)
+    signed_file: Annotated[Path, typer.Argument(help="The signed directory now published.")],
+    root_public: Annotated[str, typer.Option(help="The pinned root public key (hex).")],
+    body: Annotated[str, typer.Option(help="The code of the body whose key is rotated.")],
+    public_key: Annotated[
+        str, typer.Option(help="The body's new public key (base64), from its administrator.")
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the next directory (JSON, unsigned).")],
+    days: Annotated[int, typer.Option(min=1, max=366, help="How long the next directory is valid.")] = 60,
+) -> None:
+    """The next directory with one body's key replaced (docs/KEYS.md): serial + 1, issued now.
+
+    Prints the new key's fingerprint for the ceremony to compare with the one the body
+    administrator's device showed when it made the key; sign the output with sign-directory.
+    """
+    now = datetime.now(UTC).replace(microsecond=0)
+    try:
+        current = crypto.verify_directory(
+            decode_signed(_read(signed_file)), bytes.fromhex(root_public), now=now
+        )
+        new_key = base64.b64decode(public_key, validate=True)
+        entry = next(e for e in current.bodies if e.body == body)
+        renewed = _replace_key(current, entry, new_key, now, days)
+    except (ValueError, crypto.CryptoError):
+        console.print("[red]The directory does not verify, or the new public key is not an X-Wing key.[/red]")
+        raise typer.Exit(1) from None
+    except StopIteration:
+        console.print(f"[red]The directory has no body {escape(body)}.[/red]")
+        raise typer.Exit(1) from None
+    if new_key == entry.public_key:
+        console.print("[red]That is the body's current key: a rotation needs a new one.[/red]")
+        raise typer.Exit(1)
+    _write_new(out, msgspec.json.encode(renewed))
+    typer.echo(
+        f"directory serial {renewed.serial}: {body} key {entry.key_id.hex()} → {key_id(new_key).hex()}"
+    )
+    typer.echo(
+        f"new key fingerprint (compare with the administrator's device): {crypto.key_fingerprint(new_key)}"
+    )
+
+
+def _replace_key(
+    current: crypto.KeyDirectory, entry: crypto.DirectoryEntry, new_key: bytes, now: datetime, days: int
+) -> crypto.KeyDirectory:
+    if len(new_key) != len(entry.public_key):
+        raise ValueError("not an X-Wing public key")
+    replaced = msgspec.structs.replace(entry, public_key=new_key, key_id=key_id(new_key))
+    return msgspec.structs.replace(
+        current,
+        serial=current.serial + 1,
+        issued_at=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        expires_at=(now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        bodies=[replaced if e.body == entry.body else e for e in current.bodies],
     )

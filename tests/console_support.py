@@ -111,6 +111,8 @@ class Device:
     cookie: str = ""  # each device keeps its own session (the test client's jar is shared)
     seed: bytes = b""
     body_seeds: dict[bytes, bytes] = field(default_factory=dict)
+    # The body's key id in the verified directory, once a rotation gave the device two seeds.
+    current_key_id: bytes | None = None
 
     def code(self) -> str:
         return pyotp.TOTP(self.totp_secret).at(self.clock.tick())
@@ -198,8 +200,22 @@ class Device:
         return data, envelope, crypto.open_report(envelope, seed, wrap)
 
     def body_public(self) -> bytes:
+        """The body key new messages are sealed to: the current one (after a rotation the
+        device holds the old and the new seed)."""
+        if self.current_key_id is not None:
+            return crypto.public_key_of(self.body_seeds[self.current_key_id]).public_key
         (seed,) = self.body_seeds.values()
         return crypto.public_key_of(seed).public_key
+
+    def retag(self, report_id: str) -> httpx.Response:
+        """After a rotation, vouch for the body's current key with a re-tag made here with the
+        report's thread key (what web/console/case.mjs ``retagAfterRotation`` does)."""
+        assert self.current_key_id is not None
+        _, envelope, opened = self.open_case(report_id)
+        assert opened.payload.thread_key is not None
+        tag = crypto.rekey_tag(opened.payload.thread_key, envelope.context(), self.current_key_id)
+        body = {"key_id": _s(self.current_key_id), "tag": _s(tag)}
+        return self.post(f"/console/api/reports/{report_id}/rekey-tag", body)
 
     def seal(
         self,

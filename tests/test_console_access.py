@@ -73,6 +73,11 @@ def _requests(
         ("POST", f"{case}/replies", {"message": message}),
         ("POST", f"{case}/referrals", {"to_body": OTHER, "wrap": wrap}),
         ("POST", f"{case}/rewraps", {"to_body": OTHER, "wrap": wrap}),
+        (
+            "POST",
+            f"{case}/rekey-tag",
+            {"key_id": wrap["key_id"], "tag": base64.b64encode(bytes(32)).decode()},
+        ),
         ("POST", f"{case}/close", {"outcome": "not_substantiated", "message": message}),
         ("POST", f"{case}/close/approve", {}),
         (

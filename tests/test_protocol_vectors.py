@@ -296,6 +296,36 @@ def test_the_committed_tag_vectors_are_what_the_generator_makes() -> None:
     assert generate.report_tag_vectors(VECTORS["report"]) == VECTORS["report_tags"]
 
 
+def test_a_rekey_tag_is_the_hmac_of_section_3_6_under_its_own_purpose() -> None:
+    case = VECTORS["rekey_tags"]
+    thread_key, context, new_key_id = b(case["thread_key"]), b(case["context"]), b(case["new_key_id"])
+    assert context.hex() == VECTORS["report"]["context"]
+    assert crypto.public_key_of(b(case["new_body_seed"])).key_id == new_key_id
+    rekey_key = hkdf(thread_key, "seda/v1/report/rekey-tag", context)
+    assert hmac.new(rekey_key, fields(context, new_key_id), hashlib.sha256).hexdigest() == case["rekey_tag"]
+    assert crypto.rekey_tag(thread_key, context, new_key_id).hex() == case["rekey_tag"]
+    assert crypto.referral_tag(thread_key, context, new_key_id).hex() == case["referral_tag_of_same_key"]
+    assert case["rekey_tag"] != case["referral_tag_of_same_key"]
+    assert generate.rekey_tag_vectors(VECTORS["report"]) == case
+
+
+def test_a_rekey_tag_checks_only_for_its_header_key_id_and_purpose() -> None:
+    case = VECTORS["rekey_tags"]
+    thread_key, new_key_id, tag = b(case["thread_key"]), b(case["new_key_id"]), b(case["rekey_tag"])
+    header = msgspec.convert(VECTORS["thread_tag"]["header"], crypto.EnvelopeHeader, strict=False)
+    altered = msgspec.convert(VECTORS["thread_tag"]["altered_header"], crypto.EnvelopeHeader, strict=False)
+    assert crypto.check_rekey_tag(thread_key, header, new_key_id, tag)
+    assert not crypto.check_rekey_tag(thread_key, altered, new_key_id, tag)
+    assert not crypto.check_rekey_tag(thread_key, header, bytes(16), tag)
+    assert not crypto.check_rekey_tag(bytes(32), header, new_key_id, tag)
+    assert not crypto.check_rekey_tag(thread_key, header, b"short", tag)
+    # A referral tag over the same key id is no re-tag, nor the other way round.
+    assert not crypto.check_rekey_tag(thread_key, header, new_key_id, b(case["referral_tag_of_same_key"]))
+    assert not crypto.check_referral_tag(thread_key, header, new_key_id, tag)
+    with pytest.raises(crypto.EnvelopeFormatError):
+        crypto.rekey_tag(thread_key, header.context(), bytes(15))
+
+
 def _slip_record(data: dict[str, Any]) -> crypto.SlipRecord:
     return msgspec.convert(data, crypto.SlipRecord, strict=False)
 

@@ -39,6 +39,7 @@ from server.console.schemas import (
     InboxPage,
     Measure,
     ReferralRequest,
+    RekeyRequest,
     ReplyRequest,
     RewrapRequest,
 )
@@ -289,6 +290,7 @@ async def case(session: AsyncSession, officer: Officer, report_id: uuid.UUID, no
             )
         ],
         close_waiting=await _close_waiting(session, report.id, row.body_id),
+        rekey_key_id=row.rekey_key_id,
     )
 
 
@@ -564,6 +566,23 @@ async def rewrap(act: Act, request: RewrapRequest) -> None:
     waiting.key_id = request.wrap.key_id
     waiting.referral_tag = request.referral_tag
     await _audit_act(act, "report.rewrapped", to_body=request.to_body)
+
+
+async def retag(act: Act, request: RekeyRequest) -> None:
+    """Keep the re-tag an officer's device made for this body's current directory key after a
+    rotation (PROTOCOL.md §6.1), so the reporter's device seals follow-ups to the new key. Only
+    for the officer's own body, which holds the report (a device vouches for no other body);
+    allowed on a closed case too, since the reporter may still write."""
+    row = act.found.row
+    current = act.trusted.key_ids.get(act.found.body_code)
+    if request.key_id != current:
+        raise RoutingRefusedError  # not the key the verified directory names for this body
+    envelope = crypto.decode_envelope(act.found.report.envelope)
+    if row.wrapped_key is None or current in {wrap.key_id for wrap in envelope.recipients}:
+        raise ConflictError  # no key to open the report with, or the thread tag covers the key
+    row.rekey_key_id = request.key_id
+    row.rekey_tag = request.tag
+    await _audit_act(act, "report.retagged")
 
 
 def in_watch(report: Report, now: datetime) -> bool:

@@ -39,6 +39,7 @@ from server.console.schemas import (
     NoteRequest,
     OfficerCreated,
     ReferralRequest,
+    RekeyRequest,
     ReplyRequest,
     RewrapRequest,
     Salt,
@@ -350,6 +351,21 @@ class ConsoleController(Controller):
         await _on_case(console, intake, request, report_id, lambda act: cases.rewrap(act, data))
 
     @post(
+        "/reports/{report_id:uuid}/rekey-tag",
+        status_code=HTTP_204_NO_CONTENT,
+        responses=problem_responses(*_ACT),
+    )
+    async def retag(
+        self,
+        console: NamedDependency[Console],
+        intake: NamedDependency[Intake],
+        request: Request[Any, Any, Any],
+        report_id: FromPath[uuid.UUID],
+        data: JSONBody[RekeyRequest],
+    ) -> None:
+        await _on_case(console, intake, request, report_id, lambda act: cases.retag(act, data))
+
+    @post(
         "/reports/{report_id:uuid}/close",
         status_code=HTTP_200_OK,
         responses={
@@ -392,9 +408,13 @@ class ConsoleController(Controller):
     ) -> list[BodyOfficer]:
         async with console.signed_in(request) as (session, officer):
             body_id = _admin(officer)
-            granted = set(
-                await session.scalars(select(BodyKeyGrant.officer_id).where(BodyKeyGrant.body_id == body_id))
-            )
+            granted: dict[int, list[bytes]] = {}
+            for officer_id, key in await session.execute(
+                select(BodyKeyGrant.officer_id, BodyKeyGrant.body_key_id)
+                .where(BodyKeyGrant.body_id == body_id)
+                .order_by(BodyKeyGrant.body_key_id)
+            ):
+                granted.setdefault(officer_id, []).append(key)
             found = await session.scalars(
                 select(Officer).where(Officer.body_id == body_id).order_by(Officer.id)
             )
@@ -408,6 +428,7 @@ class ConsoleController(Controller):
                     o.enrolled_at is not None,
                     o.public_key,
                     o.id in granted,
+                    granted.get(o.id, []),
                 )
                 for o in found
             ]

@@ -200,6 +200,9 @@ class Case(msgspec.Struct, frozen=True):
     recipients: list[CaseRecipient]
     measures: list[Measure]
     close_waiting: CloseWaiting | None
+    # The body key id this body's re-tag covers, if an officer's device made one after a
+    # rotation (PROTOCOL.md §6.1): the page re-tags when the directory names another key.
+    rekey_key_id: bytes | None = None
 
 
 class TriageRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -237,6 +240,14 @@ class RewrapRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     referral_tag: Bytes32 | None = None
 
 
+class RekeyRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A re-tag for this body's current key, made on the officer's device with the report's
+    thread key after a key rotation (PROTOCOL.md §6.1); the server cannot check the tag."""
+
+    key_id: Annotated[bytes, msgspec.Meta(min_length=16, max_length=16)]
+    tag: Bytes32
+
+
 class CloseRequestBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     outcome: Outcome
     message: SealedMessage
@@ -267,6 +278,8 @@ class BodyOfficer(msgspec.Struct, frozen=True):
     enrolled: bool
     public_key: bytes | None
     has_grant: bool
+    # The body keys this officer holds grants for: after a rotation, who still lacks the new one.
+    grant_key_ids: list[bytes] = []
 
 
 class GrantRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -241,6 +241,11 @@ class ReportRecipient(Base):
     # A referred body's tag, made by the referring officer with the report's thread key over
     # the context and the body's key id (PROTOCOL.md §3.6): the reporter's device trusts it.
     referral_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # After the body's key was rotated, a tag an officer's device made with the thread key over
+    # the context and the body's new key id (PROTOCOL.md §6.1), and that key id: the reporter's
+    # device trusts the new key only with it.
+    rekey_key_id: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    rekey_tag: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
     @validates("added_hour", "acknowledged_hour")
     def _coarse_time(self, _: str, value: datetime | None) -> datetime | None:

@@ -52,7 +52,7 @@ from server.intake.schemas import (
     UploadStart,
     UploadState,
 )
-from server.intake.trust import Trusted, TrustStore
+from server.intake.trust import Trusted, TrustStore, earlier_key_ids
 from server.kiosks import service as kiosks
 from server.logging import get_logger
 from server.settings import Settings
@@ -116,6 +116,16 @@ class Intake:
             return cached
         async with self.database.sessions() as session:
             return await self.trusted(session)
+
+    async def sealed_under(self, trusted: Trusted, data: Submission) -> dict[str, bytes] | None:
+        """The body keys of the older directory a kiosk's report was sealed under, while that
+        directory is valid; None for a report of the current one."""
+        if data.directory_serial >= trusted.serial:
+            return None
+        async with self.database.sessions() as session:
+            return await earlier_key_ids(
+                session, data.directory_serial, trusted.root_public_key, self.clock()
+            )
 
     async def kiosk_signed(self, request: Request[Any, Any, Any], data: Submission) -> bool:
         """True for a report signed by an approved kiosk of its institution; False for a
@@ -289,7 +299,10 @@ class IntakeController(Controller):
             if not forwarded:
                 await intake.puzzles.check(data.puzzle, "submit", envelope_id.bytes)
             # Checked and routed before the write lock is taken: the lock covers the inserts only.
-            planned = service.plan_submission(trusted, data, intake.clock(), forwarded=forwarded)
+            sealed_under = await intake.sealed_under(trusted, data) if forwarded else None
+            planned = service.plan_submission(
+                trusted, data, intake.clock(), forwarded=forwarded, sealed_under=sealed_under
+            )
         except SedaError:
             # A retry of a stored report still gets its receipt after its puzzle expired or the
             # directory changed (an outbox may hold it for days); it reveals only that receipt.

@@ -74,13 +74,15 @@ class HistoryItem(msgspec.Struct, frozen=True):
 
 class RecipientItem(msgspec.Struct, frozen=True):
     """``referral_tag``: the referring officer's tag over the context and this body's key id
-    (PROTOCOL.md §3.6), for a body added by referral."""
+    (PROTOCOL.md §3.6), for a body added by referral; ``rekey_tag``: an officer's tag over the
+    context and the body's new key id after a key rotation (§6.1)."""
 
     body: str
     via: str
     reason: str
     awaiting_key: bool
     referral_tag: bytes | None = None
+    rekey_tag: bytes | None = None
 
 
 class MeasureItem(msgspec.Struct, frozen=True):

@@ -111,6 +111,32 @@ def expected_key_ids(trusted: Trusted, bodies: list[str]) -> set[bytes]:
     return {trusted.key_ids[body] for body in bodies if body in trusted.key_ids}
 
 
+def accepted_keys(trusted: Trusted, body: str, sealed_under: dict[str, bytes] | None) -> set[bytes]:
+    """The keys a report may be sealed to for ``body``: its current one, and for a kiosk's
+    report sealed under an older, still valid directory, the one that directory named (a key
+    rotated since, whose grants the body's officers keep: docs/KEYS.md)."""
+    keys = {trusted.key_ids[body]} if body in trusted.key_ids else set()
+    if sealed_under is not None and body in sealed_under:
+        keys.add(sealed_under[body])
+    return keys
+
+
+def _sealed_keys(
+    trusted: Trusted, routed: list[str], wraps: dict[bytes, bytes], sealed_under: dict[str, bytes] | None
+) -> dict[str, bytes]:
+    """Each routed body's key among the envelope's wraps; ``RoutingRefusedError`` unless every
+    routed body has exactly one accepted key there and the envelope has no other wrap."""
+    found: dict[str, bytes] = {}
+    for body in routed:
+        keys = accepted_keys(trusted, body, sealed_under) & set(wraps)
+        if len(keys) != 1:
+            raise RoutingRefusedError
+        found[body] = keys.pop()
+    if set(found.values()) != set(wraps) or len(found) != len(wraps):
+        raise RoutingRefusedError
+    return found
+
+
 def _receipt(report: Report, recipients: list[str]) -> Receipt:
     return Receipt(
         report_id=str(report.id),
@@ -201,7 +227,11 @@ def watch_until(concerns: Concern, received_hour: datetime) -> datetime | None:
 
 
 def plan_escrow(
-    trusted: Trusted, submission: Submission, decision: RoutingDecision, facts: ReportFacts
+    trusted: Trusted,
+    submission: Submission,
+    decision: RoutingDecision,
+    facts: ReportFacts,
+    sealed_under: dict[str, bytes] | None = None,
 ) -> list[dict[str, Any]]:
     """The escrow rows of a submission (PROTOCOL.md §3.7): none, or a wrap to exactly each
     escalation target routing names, sealed to its directory key. ``InvalidEnvelopeError``
@@ -220,7 +250,7 @@ def plan_escrow(
     wraps = {item.body: item.wrap for item in escrow}
     if len(wraps) != len(escrow) or set(wraps) != targets:
         raise RoutingRefusedError
-    if any(wrap.key_id != trusted.key_ids.get(body) for body, wrap in wraps.items()):
+    if any(wrap.key_id not in accepted_keys(trusted, body, sealed_under) for body, wrap in wraps.items()):
         raise RoutingRefusedError
     report_id = uuid.UUID(submission.envelope.report_id)
     return [
@@ -236,7 +266,12 @@ def plan_escrow(
 
 
 def plan_submission(
-    trusted: Trusted, submission: Submission, now: datetime, *, forwarded: bool = False
+    trusted: Trusted,
+    submission: Submission,
+    now: datetime,
+    *,
+    forwarded: bool = False,
+    sealed_under: dict[str, bytes] | None = None,
 ) -> Planned:
     """Check a sealed report against the signed policy and directory (no I/O). Raises a
     ``SedaError`` when the envelope, its routing or its token parts do not hold.
@@ -244,7 +279,8 @@ def plan_submission(
     ``forwarded``: an approved kiosk's outbox sends it, sealed maybe days ago under an older
     directory; it cannot seal it again (it keeps no plaintext), so an older serial is taken
     when the recipients it sealed to are still exactly those the current directory and policy
-    choose (checked below, as for every report)."""
+    choose (checked below, as for every report). ``sealed_under``: body → key id of that older
+    directory, if it is still valid: a body's key rotated since is then taken too."""
     envelope = submission.envelope
     older = forwarded and submission.directory_serial < trusted.serial
     if submission.directory_serial != trusted.serial and not older:
@@ -263,9 +299,11 @@ def plan_submission(
     decision = decide(trusted, facts, list(submission.reporter_choices))
     wraps = {wrap.key_id: wrap.wrapped for wrap in envelope.recipients}
     routed = [recipient.body for recipient in decision.recipients]
-    if len(wraps) != len(envelope.recipients) or set(wraps) != expected_key_ids(trusted, routed):
+    if len(wraps) != len(envelope.recipients):
         raise RoutingRefusedError
-    escrow = plan_escrow(trusted, submission, decision, facts)
+    older_keys = sealed_under if older else None
+    sealed_keys = _sealed_keys(trusted, routed, wraps, older_keys)
+    escrow = plan_escrow(trusted, submission, decision, facts, older_keys)
     encoded = encode_envelope(envelope)
     report_id = uuid.UUID(envelope.report_id)
     report: dict[str, Any] = {
@@ -298,7 +336,7 @@ def plan_submission(
             "body_id": trusted.body_ids[recipient.body],
             "via": recipient.via,
             "reason": recipient.reason,
-            "wrapped_key": wraps[trusted.key_ids[recipient.body]],
+            "wrapped_key": wraps[sealed_keys[recipient.body]],
             "added_hour": hour,
         }
         for recipient in decision.recipients

@@ -82,7 +82,12 @@ async def status_view(session: AsyncSession, report: Report, known_codes: dict[i
         ],
         recipients=[
             RecipientItem(
-                codes.get(r.body_id, ""), r.via.value, r.reason, r.wrapped_key is None, r.referral_tag
+                codes.get(r.body_id, ""),
+                r.via.value,
+                r.reason,
+                r.wrapped_key is None,
+                r.referral_tag,
+                r.rekey_tag,
             )
             for r in recipients
         ],

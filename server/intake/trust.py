@@ -152,6 +152,26 @@ async def _policy_named_by(
     raise NotPublishedError
 
 
+async def earlier_key_ids(
+    session: AsyncSession, serial: int, root: bytes, now: datetime
+) -> dict[str, bytes] | None:
+    """Body → key id of the published directory with ``serial``, if it still verifies and has
+    not expired (a kiosk's outbox may hold a report sealed under it: docs/KEYS.md); None
+    otherwise. Expiry bounds how long a rotated body's old key is taken."""
+    row = await session.scalar(
+        select(PublishedDocument).where(
+            PublishedDocument.kind == DIRECTORY, PublishedDocument.serial == serial
+        )
+    )
+    if row is None:
+        return None
+    try:
+        directory = crypto.verify_directory(decode_signed(row.signed), root, now=now)
+    except crypto.CryptoError:
+        return None
+    return {entry.body: entry.key_id for entry in directory.bodies}
+
+
 def _instant(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 

@@ -428,6 +428,25 @@ def report_tag_vectors(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def rekey_tag_vectors(report: dict[str, Any]) -> dict[str, Any]:
+    """A re-tag (§6.1, §3.6) over the report vector's context for a rotated body's new key:
+    the seed is fixed from a label, and the referral tag over the same key id is given to
+    show that the purposes differ."""
+    envelope = crypto.decode_envelope(json.dumps(report["envelope"]).encode())
+    context = envelope.context()
+    thread_key = bytes.fromhex(report["thread_key"])
+    new_seed = sha256("seda/v1/test-vectors/rotated-body-seed")
+    new_key_id = key_id(xwing_public_bytes(new_seed))
+    return {
+        "thread_key": report["thread_key"],
+        "context": h(context),
+        "new_body_seed": h(new_seed),
+        "new_key_id": h(new_key_id),
+        "rekey_tag": h(crypto.rekey_tag(thread_key, context, new_key_id)),
+        "referral_tag_of_same_key": h(crypto.referral_tag(thread_key, context, new_key_id)),
+    }
+
+
 def puzzle_vectors() -> dict[str, Any]:
     """A challenge under a fixed key, a solution found from a fixed nonce prefix (§11)."""
     secret = bytes(range(32))
@@ -514,6 +533,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "derivation": lambda _vectors: derivation_vectors(),
     "thread_tag": lambda vectors: thread_tag_vectors(vectors["report"]),
     "report_tags": lambda vectors: report_tag_vectors(vectors["report"]),
+    "rekey_tags": lambda vectors: rekey_tag_vectors(vectors["report"]),
     "puzzle": lambda _vectors: puzzle_vectors(),
     "slips": lambda _vectors: slip_vectors(),
 }
@@ -550,6 +570,7 @@ def main() -> None:
         "directory": directory_vectors(report),
         "thread_tag": thread_tag_vectors(report),
         "report_tags": report_tag_vectors(report),
+        "rekey_tags": rekey_tag_vectors(report),
         "puzzle": puzzle_vectors(),
         "slips": slip_vectors(),
     }

@@ -4,6 +4,7 @@
 import {
   checkEscrowTag,
   checkReferralTag,
+  checkRekeyTag,
   checkThreadTag,
   fromBase64,
   keyId,
@@ -71,6 +72,19 @@ async function referred(view, secrets, keyIds) {
   return bodies;
 }
 
+// Listed bodies whose re-tag (made with the thread key after a key rotation, PROTOCOL.md
+// §6.1) names their directory key.
+async function rekeyed(view, secrets, keyIds) {
+  const bodies = new Set();
+  for (const item of view.recipients ?? []) {
+    const keyId = keyIds.get(item.body);
+    if (item.rekey_tag && keyId && (await checkRekeyTag(secrets.threadKey, view.header, keyId, fromBase64(item.rekey_tag)))) {
+      bodies.add(item.body);
+    }
+  }
+  return bodies;
+}
+
 // Bodies whose directory keys the reporter's own escrow tag covers (an escalation may add them).
 async function escrowed(view, secrets, keyIds) {
   const ids = view.escrow_key_ids ?? [];
@@ -84,7 +98,7 @@ async function escrowed(view, secrets, keyIds) {
 // The bodies a follow-up may be sealed to, checked with the thread key, never taken on the
 // server's word (docs/PROTOCOL.md §3.6-3.7): the report's initial recipients (whose key ids the
 // reporter's own tag covers), the bodies routing adds for retaliation, bodies listed with a
-// valid referral tag for their key, and bodies whose keys the reporter's escrow tag covers.
+// valid referral tag or re-tag (after a key rotation) for their key, and bodies whose keys the reporter's escrow tag covers.
 // TrustError if the server's account does not hold up.
 export async function followUpBodies(view, secrets, trust, { retaliation }) {
   const header = view.header;
@@ -99,7 +113,12 @@ export async function followUpBodies(view, secrets, trust, { retaliation }) {
   const keyIds = new Map(trust.directory.bodies.map((entry) => [entry.body, entry.key_id]));
   const sealedTo = new Set(header.recipient_key_ids);
   const initial = new Set([...keyIds].filter(([, id]) => sealedTo.has(id)).map(([body]) => body));
-  const vouched = new Set([...initial, ...(await referred(view, secrets, keyIds)), ...(await escrowed(view, secrets, keyIds))]);
+  const vouched = new Set([
+    ...initial,
+    ...(await referred(view, secrets, keyIds)),
+    ...(await rekeyed(view, secrets, keyIds)),
+    ...(await escrowed(view, secrets, keyIds)),
+  ]);
   const forRetaliation = new Set();
   if (retaliation || view.retaliation) {
     const facts = factsFromMetadata(header.routing, new Date(view.received_hour), { retaliation: true });

@@ -1,6 +1,7 @@
 // One case opened on the officer's device, and what the officer seals for it: replies (to the
 // reporter's key from the verified envelope and this body), internal notes (to this body),
-// referral wraps and tags (PROTOCOL.md §3.5–3.6). The server stores what comes out of here.
+// referral wraps and tags (PROTOCOL.md §3.5–3.6), re-tags after a key rotation (§6.1). The
+// server stores what comes out of here.
 import {
   fromBase64,
   newUuid,
@@ -9,11 +10,16 @@ import {
   openReport,
   publicKeyOf,
   referralTag,
+  rekeyTag,
   rewrapForReferral,
   sealMessage,
+  toBase64,
 } from "../protocol/index.mjs";
 
-export async function openCase(api, keys, reportId) {
+// `currentKeyId`: the body's key id (base64) in the verified directory. After a rotation the
+// report may be wrapped to the body's old key while messages are sealed to either key, so each
+// is opened with the body seed it is sealed to, and new messages are sealed to the current key.
+export async function openCase(api, keys, reportId, currentKeyId = null) {
   const data = await api.getJson(`/console/api/reports/${reportId}`);
   const seed = data.wrap ? keys.bodySeeds.get(data.wrap.key_id) : undefined;
   if (!seed) return { data, opened: null };
@@ -22,16 +28,32 @@ export async function openCase(api, keys, reportId) {
   const messages = [];
   for (const item of data.messages) {
     let text = null;
-    if (threadKey) {
+    const sealedTo = (item.message.recipients ?? []).map((r) => keys.bodySeeds.get(r.key_id)).find(Boolean);
+    if (threadKey && sealedTo) {
       try {
-        text = (await openMessage(item.message, seed, threadKey)).text;
+        text = (await openMessage(item.message, sealedTo, threadKey)).text;
       } catch {
-        text = null; // sealed to another body only, or not authentic
+        text = null; // not authentic
       }
     }
     messages.push({ ...item, text });
   }
-  return { data, opened, seed, threadKey, messages, bodyPublic: (await publicKeyOf(seed)).publicKey };
+  const current = (currentKeyId && keys.bodySeeds.get(currentKeyId)) || seed;
+  return { data, opened, seed, threadKey, messages, bodyPublic: (await publicKeyOf(current)).publicKey };
+}
+
+// After the body's key was rotated (PROTOCOL.md §6.1) the reporter's device knows the body
+// only by its old key id; this device, holding the thread key, vouches for the body's current
+// key with a re-tag, once per key. Does nothing when the report was sealed to the current key,
+// has no thread key, or is already re-tagged for it. Returns whether it sent one.
+export async function retagAfterRotation(api, kase, currentKeyId) {
+  const { data, opened, threadKey } = kase;
+  if (!opened || !threadKey || !currentKeyId || data.rekey_key_id === currentKeyId) return false;
+  if (data.envelope.recipients.some((wrap) => wrap.key_id === currentKeyId)) return false;
+  const tag = await rekeyTag(threadKey, opened.context, currentKeyId);
+  await api.send(`/console/api/reports/${data.report_id}/rekey-tag`, { key_id: currentKeyId, tag: toBase64(tag) });
+  data.rekey_key_id = currentKeyId;
+  return true;
 }
 
 function seal(kase, kind, recipients, text, fields = {}) {

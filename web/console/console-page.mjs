@@ -1,7 +1,7 @@
 // The review console (/console): sign in, the body's inbox, a case opened on this device and
 // acted on, and the body's administration. Every text goes in through textContent; the keys
 // live in this page's memory only (a reload asks for the passphrase again).
-import { UnverifiedKeyError, fromBase64, grantBodyKey, toBase64 } from "../protocol/index.mjs";
+import { UnverifiedKeyError, fromBase64, grantBodyKey, keyFingerprint, newSeed, publicKeyOf, toBase64 } from "../protocol/index.mjs";
 import { createApi } from "../app/api.mjs";
 import { byId, el, formErrors, progress, show } from "../app/dom.mjs";
 import { pageI18n } from "../app/i18n.mjs";
@@ -9,7 +9,7 @@ import { failureText } from "../app/messages.mjs";
 import { bodyName, loadTrust, pinnedRootKey } from "../app/trust.mjs";
 import { createWorker } from "../app/worker-client.mjs";
 import { createBoxes } from "./boxes.mjs";
-import { openAttachmentOf, openCase, referral, sealNote, sealReply } from "./case.mjs";
+import { openAttachmentOf, openCase, referral, retagAfterRotation, sealNote, sealReply } from "./case.mjs";
 import { signIn } from "./officer.mjs";
 import { createSummaries } from "./summaries.mjs";
 
@@ -278,17 +278,23 @@ function renderReferralTargets() {
   select.replaceChildren(el("option", { value: "", text: t("web.form.choose") }), ...options);
 }
 
+// The officer's body's key id in the verified directory (base64), or null without one.
+const currentBodyKeyId = () => trust?.directory.bodies.find((e) => e.body === keys.officer.body?.code)?.key_id ?? null;
+
 async function refreshCase() {
-  kase = await openCase(api, keys, kase.data.report_id);
+  kase = await openCase(api, keys, kase.data.report_id, currentBodyKeyId());
   renderCase();
 }
 
 async function showCase(reportId) {
   await acting(async () => {
-    kase = await openCase(api, keys, reportId);
+    kase = await openCase(api, keys, reportId, currentBodyKeyId());
     renderCase();
     only("case");
     byId("case").focus();
+    // After the body's key was rotated: vouch for the new key so the reporter can write to it
+    // (after the case is shown, so a failure to send is reported over a readable case).
+    await retagAfterRotation(api, kase, currentBodyKeyId());
   }, null, async () => undefined);
 }
 
@@ -372,7 +378,10 @@ async function showAdmin() {
   byId("admin-officers").replaceChildren(
     ...officers.map((o) => {
       const item = el("li", {}, el("span", { text: `${o.display_name} (${o.username})` }));
-      const state = !o.active ? "off" : !o.enrolled ? "waiting" : o.has_grant ? "granted" : "needs_grant";
+      const current = currentBodyKeyId();
+      // After a rotation an officer with only the old key's grant needs the new one too.
+      const granted = current ? (o.grant_key_ids ?? []).includes(current) : o.has_grant;
+      const state = !o.active ? "off" : !o.enrolled ? "waiting" : granted ? "granted" : "needs_grant";
       item.append(el("span", { class: "reason", text: `${t(`role.${o.role}`)} · ${t(`console.js.officer.${state}`)}` }));
       if (state === "needs_grant") {
         const button = el("button", { type: "button", class: "button", text: t("console.admin.grant") });
@@ -390,6 +399,19 @@ async function showAdmin() {
   byId("admin").focus();
 }
 
+// A rotation's first step on this device (docs/KEYS.md): a new body seed, granted at once to
+// this administrator's own key (made and unlocked here, so no fingerprint to compare), so the
+// seed survives the page; the public key and its fingerprint go to the key ceremony. The other
+// officers are granted it once the new directory is published (the form above).
+async function newBodyKey() {
+  const seed = newSeed();
+  const { publicKey, keyId } = await publicKeyOf(seed);
+  const own = (await publicKeyOf(keys.seed)).publicKey; // from this device's own seed
+  const grant = await grantBodyKey(seed, own, await keyFingerprint(own));
+  await api.send(`/console/api/body/officers/${keys.officer.id}/grant`, { body_key_id: toBase64(keyId), grant: toBase64(grant) });
+  return { seed, publicKey, keyId };
+}
+
 function wireAdmin() {
   byId("grant-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -398,13 +420,23 @@ function wireAdmin() {
       if (!typed) return errors.field("grant-fingerprint", t("web.js.error.required"));
       // The body's current key, as the verified directory names it (not an older one kept
       // from before a rotation).
-      const bodyKeyId = trust?.directory.bodies.find((e) => e.body === keys.officer.body?.code)?.key_id;
+      const bodyKeyId = currentBodyKeyId();
       const bodySeed = bodyKeyId ? keys.bodySeeds.get(bodyKeyId) : undefined;
       if (!bodySeed) return errors.field("grant-fingerprint", t("console.js.error.no_current_key"));
       const grant = await grantBodyKey(bodySeed, fromBase64(granting.public_key), typed);
       await api.send(`/console/api/body/officers/${granting.id}/grant`, { body_key_id: bodyKeyId, grant: toBase64(grant) });
       byId("grant-form").reset();
       show(byId("grant-form"), false);
+    }, null, showAdmin);
+  });
+  byId("rotate-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    acting(async () => {
+      const { seed, publicKey, keyId } = await newBodyKey();
+      keys.bodySeeds.set(toBase64(keyId), seed);
+      byId("rotate-public-key").textContent = toBase64(publicKey);
+      byId("rotate-fingerprint").textContent = await keyFingerprint(publicKey);
+      show(byId("rotate-result"), true);
     }, null, showAdmin);
   });
   byId("new-officer-form").addEventListener("submit", (event) => {

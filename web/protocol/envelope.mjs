@@ -144,6 +144,19 @@ export async function checkReferralTag(threadKey, header, keyId, tag) {
   return checkTag(header, tag, (context) => referralTag(threadKey, context, keyId));
 }
 
+// The tag an officer's device makes after its body's key was rotated (§6.1), over the
+// report's context and the body's new key id (bytes or base64), with the thread key from the
+// opened payload (crypto.rekey_tag, §3.6). EnvelopeFormatError for a bad key id.
+export async function rekeyTag(threadKey, context, keyId) {
+  return reportTag(threadKey, "seda/v1/report/rekey-tag", context, keyIdBytes(keyId));
+}
+
+// Does `tag` prove a holder of the thread key vouched for the body key `keyId` for this
+// report? Never throws.
+export async function checkRekeyTag(threadKey, header, keyId, tag) {
+  return checkTag(header, tag, (context) => rekeyTag(threadKey, context, keyId));
+}
+
 export async function envelopeContext(envelope) {
   return headerContext(await envelopeHeader(envelope));
 }

@@ -292,6 +292,22 @@ export function vectorChecks(v, p) {
     await refuses(p, p.referralTag(key, context, new Uint8Array(17)), p.EnvelopeFormatError);
     await refuses(p, p.escrowTag(key, context, [new Uint8Array(15)]), p.EnvelopeFormatError);
   };
+  checks["a rekey tag for a rotated body's new key"] = async () => {
+    const r = v.rekey_tags;
+    const [key, context, newKeyId, tag] = [b(r.thread_key), b(r.context), b(r.new_key_id), b(r.rekey_tag)];
+    assert(p.toHex((await p.publicKeyOf(b(r.new_body_seed))).keyId) === r.new_key_id, "new key id from its seed");
+    assert(hex(await p.rekeyTag(key, context, newKeyId)) === r.rekey_tag, "rekey tag");
+    assert(hex(await p.rekeyTag(key, context, p.toBase64(newKeyId))) === r.rekey_tag, "key id as base64");
+    assert(hex(await p.referralTag(key, context, newKeyId)) === r.referral_tag_of_same_key, "another purpose");
+    const header = v.thread_tag.header;
+    assert(await p.checkRekeyTag(key, header, newKeyId, tag), "rekey tag checks");
+    assert(!(await p.checkRekeyTag(key, v.thread_tag.altered_header, newKeyId, tag)), "altered header refused");
+    assert(!(await p.checkRekeyTag(key, header, new Uint8Array(16), tag)), "another key refused");
+    assert(!(await p.checkRekeyTag(p.newSeed(), header, newKeyId, tag)), "another thread key refused");
+    assert(!(await p.checkRekeyTag(key, header, newKeyId, b(r.referral_tag_of_same_key))), "a referral tag refused");
+    assert(!(await p.checkReferralTag(key, header, newKeyId, tag)), "not a referral tag");
+    await refuses(p, p.rekeyTag(key, context, new Uint8Array(15)), p.EnvelopeFormatError);
+  };
   checks["puzzle solution verifies and a fixed prefix finds the same nonce"] = async () => {
     const z = v.puzzle;
     const [challenge, subject] = [p.fromHex(z.challenge), p.fromHex(z.subject)];

@@ -9,7 +9,7 @@ The signature covers the exact bytes of the document, so no canonical JSON is ne
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from cryptography.exceptions import InvalidSignature
@@ -21,6 +21,9 @@ from crypto.primitives import KEY_ID_BYTES, XWING_PUBLIC_BYTES, key_id
 
 ROOT_KEY_BYTES = 32
 Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,99}\Z")]
+# A closed set (routing.vocabulary.Level): routing could not use a body of another level, and
+# a server that loaded a directory with one failed every request.
+DirectoryLevel = Literal["institution", "province", "national"]
 
 
 class DirectoryEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -28,7 +31,7 @@ class DirectoryEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     body: Code
     body_type: Code
-    level: Code
+    level: DirectoryLevel
     province: Code | None
     institution: Code | None
     name_fa: Annotated[str, msgspec.Meta(max_length=300)]
@@ -141,7 +144,8 @@ def verify_directory(
     try:
         directory = _directory_decoder.decode(document)
         _check_entries(directory)
-    except (msgspec.ValidationError, msgspec.DecodeError, EnvelopeFormatError):
+    # ValueError: msgspec reports invalid UTF-8 inside a string as UnicodeDecodeError.
+    except (msgspec.ValidationError, msgspec.DecodeError, ValueError, EnvelopeFormatError):
         raise SignatureError from None
     if directory.serial < min_serial or not _instant(directory.issued_at) <= now < _instant(
         directory.expires_at
@@ -151,7 +155,11 @@ def verify_directory(
 
 
 def _instant(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    # The pattern admits "2026-13-45T99:00:00Z" (and other scripts' digits): strptime decides.
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise EnvelopeFormatError("not a valid instant") from None
 
 
 def _check_entries(directory: KeyDirectory) -> None:
@@ -171,10 +179,10 @@ def _check_entries(directory: KeyDirectory) -> None:
 
 
 def decode_signed(data: bytes) -> SignedDocument:
-    """Strictly decode a signed document from JSON."""
+    """Strictly decode a signed document from JSON; ``EnvelopeFormatError`` when malformed."""
     try:
         return _signed_decoder.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         raise EnvelopeFormatError("malformed signed document") from None
 
 

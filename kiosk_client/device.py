@@ -96,19 +96,23 @@ class Device:
 
     @classmethod
     def load(cls, home: Path) -> Device:
+        """The enrolment kept in ``home``; ``NotEnrolledError`` when it is missing or damaged
+        (not the settings ``enrol`` writes, or keys of the wrong size), never another error."""
         try:
             settings = json.loads((home / SETTINGS).read_text(encoding="utf-8"))
-            seed = (home / DEVICE_KEY).read_bytes()
-        except (OSError, ValueError):
+            device = cls(
+                home,
+                str(settings["server"]),
+                int(settings["kiosk_id"]),
+                str(settings["institution"]),
+                bytes.fromhex(settings["root_public"]),
+                (home / DEVICE_KEY).read_bytes(),
+            )
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             raise NotEnrolledError("this kiosk is not enrolled") from None
-        return cls(
-            home,
-            str(settings["server"]),
-            int(settings["kiosk_id"]),
-            str(settings["institution"]),
-            bytes.fromhex(settings["root_public"]),
-            seed,
-        )
+        if len(device.seed) != crypto.device.DEVICE_SEED_BYTES or len(device.root_public) != 32:
+            raise NotEnrolledError("this kiosk is not enrolled")
+        return device
 
     @property
     def fingerprint(self) -> str:

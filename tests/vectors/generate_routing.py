@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 import crypto
+from crypto.directory import DirectoryLevel
 from crypto.primitives import key_id, xwing_public_bytes
 from routing.bodies import BODY_TYPES
 from routing.decide import (
@@ -869,7 +870,7 @@ def _js(value: object) -> Any:
 
 
 def _signed_directory(root_seed: bytes, default: bytes) -> dict[str, Any]:
-    rows = [
+    rows: list[tuple[str, DirectoryLevel, str | None, str | None]] = [
         ("provincial_dg_prisons--tehran", "province", "tehran", None),
         ("institution_management--tehran-central", "institution", "tehran", "tehran-central"),
         ("general_inspection_organization--national", "national", None, None),

@@ -26,7 +26,7 @@ from server.i18n import preload as preload_catalogues
 from server.intake.controller import Intake, IntakeController
 from server.kiosks.controller import KioskConsoleController, KioskDeviceController
 from server.logging import configure_logging, get_logger
-from server.metrics.controller import MetricsController
+from server.metrics.controller import MetricsAccess, MetricsController
 from server.metrics.hourly import HourlyRequestMetrics
 from server.openapi import WireSchemaPlugin
 from server.retention.job import lifespan_of as retention_lifespan
@@ -54,6 +54,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
     database = Database(settings.database_url)
     intake = Intake(settings, database, clock)
     console = Console(settings, database, intake.clock)
+    metrics_access = MetricsAccess.of(settings.metrics_token, settings.host)
     metrics = HourlyRequestMetrics(Path(settings.metrics_dir) if settings.metrics_dir else None, intake.clock)
     app = Litestar(
         route_handlers=[
@@ -75,7 +76,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] | None = None) 
             "intake": Provide(lambda: intake, use_cache=True, sync_to_thread=False),
             "console": Provide(lambda: console, use_cache=True, sync_to_thread=False),
             "metrics": Provide(lambda: metrics, use_cache=True, sync_to_thread=False),
-            "metrics_token": Provide(lambda: settings.metrics_token, use_cache=True, sync_to_thread=False),
+            "metrics_access": Provide(lambda: metrics_access, use_cache=True, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         before_send=[add_security_headers],

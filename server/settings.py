@@ -70,7 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # answers for every process on the machine (docs/DEPLOYMENT.md); empty: this process
     # only (``seda serve`` uses var/metrics unless told otherwise).
     metrics_dir: str = ""
-    # A bearer token ``/metrics`` asks for; empty: no token (keep /metrics off the proxy).
+    # A bearer token ``/metrics`` asks for; empty: /metrics answers only on a loopback host.
     metrics_token: str = ""
 
     def __post_init__(self) -> None:

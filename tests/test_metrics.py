@@ -9,15 +9,12 @@ from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
-from prometheus_client.registry import Collector
 
 from server.app import create_app
 from server.db.types import round_down_to_hour
 from server.metrics import hourly
-from server.metrics.hourly import HourlyRequestMetrics, summed
+from server.metrics.hourly import HourlyRequestMetrics, render, summed
 from server.settings import Settings
 
 # 10:30 in Tehran: the middle of a local hour.
@@ -102,21 +99,28 @@ def test_the_snapshots_of_several_processes_are_summed(tmp_path: Path) -> None:
     for metrics, count in ((first, 2), (second, 5)):
         for _ in range(count):
             metrics.observe_request("/healthz", "GET", 200, 0.003)
-        metrics.release()
-    second.observe_request("/healthz", "GET", 200, 0.003)  # counted, not released yet
-    text = "".join(family_text(summed(first.released_snapshots())))
+    clock.now = MID_HOUR + timedelta(hours=1)
+    for metrics in (first, second):
+        metrics.tick()
+    second.observe_request("/healthz", "GET", 200, 0.003)  # counted in this hour, not released
+    second.tick()
+    text = render(summed(first.released_snapshots()))
     assert healthz_count(text) == 7
     assert len(list(tmp_path.glob("*.prom"))) == 2
 
 
-def family_text(families: list[Metric]) -> list[str]:
-    class Fixed(Collector):
-        def collect(self) -> list[Metric]:
-            return families
-
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(Fixed())
-    return [generate_latest(registry).decode()]
+def test_a_request_in_the_new_hour_is_not_in_the_release_of_the_hour_before(tmp_path: Path) -> None:
+    clock = MovableClock(MID_HOUR)
+    metrics = HourlyRequestMetrics(tmp_path, clock)
+    metrics.observe_request("/healthz", "GET", 200, 0.003)
+    clock.now = MID_HOUR + timedelta(minutes=30, seconds=5)  # five seconds into the next hour
+    metrics.observe_request("/healthz", "GET", 200, 0.003)  # before the process looked
+    assert metrics.released == b""  # a request never causes a release
+    metrics.tick()
+    assert healthz_count(metrics.released.decode()) == 1
+    clock.now = MID_HOUR + timedelta(hours=1, minutes=30)
+    metrics.tick()
+    assert healthz_count(metrics.released.decode()) == 2
 
 
 async def test_a_configured_token_is_required_and_a_wrong_one_looks_like_no_endpoint(
@@ -160,3 +164,11 @@ async def test_database_down_shows_as_zero_not_as_an_error() -> None:
     assert response.status_code == 200
     assert samples(response.text)[("seda_database_up", ())] == 0
     assert "127.0.0.1" not in response.text
+
+
+async def test_without_a_token_metrics_answer_only_a_server_listening_on_loopback(migrated_url: str) -> None:
+    for host, expected in (("127.0.0.1", 200), ("::1", 200), ("localhost", 200), ("10.0.0.11", 404)):
+        app = create_app(Settings(database_url=migrated_url, host=host))
+        async with AsyncTestClient(app) as client:
+            assert (await client.get("/metrics")).status_code == expected, host
+            assert (await client.get("/metrics/")).status_code == expected, host

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+import ipaddress
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,15 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server import __version__
 from server.errors import problem_responses
 from server.intake.controller import Intake
-from server.metrics.hourly import HourlyRequestMetrics, summed
-
-
-class _Families(Collector):
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self.families = list(families)
-
-    def collect(self) -> Iterable[Metric]:
-        return self.families
+from server.metrics.hourly import HourlyRequestMetrics, render, summed
 
 
 class MetricsController(Controller):
@@ -46,20 +38,36 @@ class MetricsController(Controller):
         db_session: NamedDependency[AsyncSession],
         intake: NamedDependency[Intake],
         metrics: NamedDependency[HourlyRequestMetrics],
-        metrics_token: NamedDependency[str],
+        metrics_access: NamedDependency[MetricsAccess],
     ) -> Response[bytes]:
-        if metrics_token and not _bearer_matches(request.headers.get("authorization", ""), metrics_token):
+        if not metrics_access.allows(request.headers.get("authorization", "")):
             raise NotFoundException  # the same answer as a path that does not exist
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(
-            _Families([*await _live(db_session, intake), *summed(metrics.released_snapshots())])
-        )
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+        live = await _live(db_session, intake)
+        exposition = render([*live, *summed(metrics.released_snapshots())])
+        return Response(exposition.encode(), media_type=CONTENT_TYPE_LATEST)
 
 
-def _bearer_matches(header: str, token: str) -> bool:
-    scheme, _, presented = header.partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(presented.encode(), token.encode())
+class MetricsAccess(msgspec.Struct, frozen=True):
+    """Who may read ``/metrics``: the holder of the token; without a token, anyone only when
+    the server listens on loopback (a server on a network address with no token keeps
+    ``/metrics`` shut, whatever the proxy in front lets through)."""
+
+    token: str
+    loopback_only: bool
+
+    @classmethod
+    def of(cls, token: str, host: str) -> MetricsAccess:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        return cls(token=token, loopback_only=loopback)
+
+    def allows(self, authorization: str) -> bool:
+        if not self.token:
+            return self.loopback_only
+        scheme, _, presented = authorization.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(presented.encode(), self.token.encode())
 
 
 async def _live(session: AsyncSession, intake: Intake) -> list[Metric]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from server.db.types import round_down_to_hour
 from server.logging import get_logger
@@ -35,11 +36,10 @@ POLL_SECONDS = 30.0
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-class HourlyRequestMetrics:
-    """One process's request counters, released at the end of every local hour."""
+class _HourCounters:
+    """The counters of one hour's requests, in a registry of their own."""
 
-    def __init__(self, directory: Path | None, clock: Callable[[], datetime]) -> None:
-        self.clock = clock
+    def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "seda_http_requests",
@@ -54,20 +54,48 @@ class HourlyRequestMetrics:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+
+    def text(self) -> str:
+        return generate_latest(self.registry).decode()
+
+
+class HourlyRequestMetrics:
+    """One process's request counters, released at the end of every local hour.
+
+    Requests are counted into the hour they are answered in; when the hour changes, its
+    counters join those of the hours before (``completed``), and only ``completed`` is ever
+    released. Releases happen on the process's own cadence (every ``POLL_SECONDS``), never
+    because a request came: the moment a snapshot changes says nothing about any request.
+    """
+
+    def __init__(self, directory: Path | None, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self.current = _HourCounters()
+        self.counting_hour = round_down_to_hour(clock())
+        self.completed = ""
         self.directory = directory
         self.snapshot_file = (
             directory / f"{os.getpid()}-{secrets.token_hex(4)}{SNAPSHOT_SUFFIX}" if directory else None
         )
         self.released = b""
-        self.released_hour: datetime | None = None
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route=route, method=method, status=str(status)).inc()
-        self.duration.labels(route=route).observe(seconds)
+        self.close_hour_if_ended()
+        self.current.requests.labels(route=route, method=method, status=str(status)).inc()
+        self.current.duration.labels(route=route).observe(seconds)
+
+    def close_hour_if_ended(self) -> None:
+        """Move the ended hour's counts (any change of hour: a clock moved back too) into
+        ``completed``; nothing is released here."""
+        hour = round_down_to_hour(self.clock())
+        if hour != self.counting_hour:
+            self.completed = render(summed([self.completed, self.current.text()]))
+            self.current = _HourCounters()
+            self.counting_hour = hour
 
     def release(self) -> None:
-        """Publish what was counted so far (called at an hour's end, and once at start)."""
-        self.released = generate_latest(self.registry)
+        """Publish the counts of the completed hours."""
+        self.released = self.completed.encode()
         if self.snapshot_file is None:
             return
         self.snapshot_file.parent.mkdir(parents=True, exist_ok=True)
@@ -85,29 +113,25 @@ class HourlyRequestMetrics:
                 texts.append(path.read_text(encoding="utf-8"))
         return texts
 
-    def release_if_hour_ended(self) -> None:
-        hour = round_down_to_hour(self.clock())
-        if hour != self.released_hour:
+    def tick(self) -> None:
+        """One look at the clock: close an ended hour, release if there is something new."""
+        self.close_hour_if_ended()
+        if self.completed.encode() != self.released:
             self.release()
-            self.released_hour = hour
 
     @asynccontextmanager
     async def lifespan(self, _app: object) -> AsyncIterator[None]:
-        """Release once at start (so the series exist), then whenever the local hour changes.
-
-        The clock is looked at every ``POLL_SECONDS`` rather than slept on until the hour's
-        end, so a clock moved forward or back releases at the next look, not an hour late.
-        """
+        """Release once at start (an empty snapshot), then look every ``POLL_SECONDS``."""
 
         async def loop() -> None:
             while True:
                 await asyncio.sleep(POLL_SECONDS)
                 try:
-                    self.release_if_hour_ended()
+                    self.tick()
                 except OSError:
                     get_logger("seda.metrics").warning("metrics_release_failed")
 
-        self.release_if_hour_ended()
+        self.release()
         task = asyncio.create_task(loop())
         try:
             yield
@@ -121,6 +145,21 @@ def clear_snapshots(directory: Path) -> None:
     """Forget the snapshots of an earlier server run (``seda serve`` does it at start)."""
     for path in directory.glob(f"*{SNAPSHOT_SUFFIX}"):
         path.unlink(missing_ok=True)
+
+
+class _Families(Collector):
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+def render(families: Iterable[Metric]) -> str:
+    """Prometheus text of ``families``."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(families))
+    return generate_latest(registry).decode()
 
 
 def summed(snapshots: Iterable[str]) -> list[Metric]:

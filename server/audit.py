@@ -188,6 +188,15 @@ async def verify_stored_chain(session: AsyncSession) -> ChainVerification:
     return verifier.result()
 
 
+def parse_anchor(text: str) -> tuple[int, bytes]:
+    """An anchor ``SEQ:HASH`` as ``seda audit head`` prints it; ``ValueError`` if it is not one."""
+    seq, _, digest = text.partition(":")
+    value = (int(seq), bytes.fromhex(digest))
+    if value[0] < 1 or len(value[1]) != 32:
+        raise ValueError("an anchor is SEQ:HASH")
+    return value
+
+
 async def stored_hash_at(session: AsyncSession, seq: int) -> bytes | None:
     """The stored hash of entry ``seq`` (None if there is no such entry)."""
     return await session.scalar(select(AuditEntry.entry_hash).where(AuditEntry.seq == seq))

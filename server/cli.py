@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from kiosk_client.cli import report_cli
-from server.audit import ChainVerification, stored_hash_at, verify_stored_chain
+from server.audit import ChainVerification, parse_anchor, stored_hash_at, verify_stored_chain
 from server.backup.cli import backup_cli
 from server.boxes.cli import boxes_cli
 from server.console.cli import officer_cli
@@ -226,15 +226,11 @@ def audit_head() -> None:
 
 
 def _parse_anchor(text: str) -> tuple[int, bytes]:
-    seq, _, digest = text.partition(":")
     try:
-        value = (int(seq), bytes.fromhex(digest))
+        return parse_anchor(text)
     except ValueError:
-        value = (0, b"")
-    if value[0] < 1 or len(value[1]) != 32:
         console.print("[red]--anchor must be SEQ:HASH as printed by `seda audit head`.[/red]")
-        raise typer.Exit(2)
-    return value
+        raise typer.Exit(2) from None
 
 
 @cli.command("serve")

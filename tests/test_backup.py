@@ -4,7 +4,10 @@ or a target that is not empty, is refused with a typed error and changes nothing
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import io
+import sqlite3
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,22 +19,24 @@ import pytest
 from sqlalchemy import func, inspect, select
 from typer.testing import CliRunner
 
-from server.audit import append_audit, stored_hash_at, verify_stored_chain
+from server.audit import append_audit, link_hash, stored_hash_at, verify_stored_chain
 from server.backup import dump as dumping
 from server.backup import restore as restoring
 from server.backup.errors import (
+    AnchorMismatchError,
+    AuditChainBrokenError,
     BackupDamagedError,
     BackupFormatError,
     BackupTruncatedError,
     TargetNotEmptyError,
     UnknownRevisionError,
 )
-from server.backup.stream import FORMAT_VERSION, AuditHead, BackupWriter, Header, Manifest, _next_frame
+from server.backup.stream import FORMAT_VERSION, MAGIC, AuditHead, BackupWriter, Header, Manifest, _next_frame
 from server.backup.verify import verify_backup
 from server.cli import cli
 from server.db import migrate
 from server.db.lifecycle import Database
-from server.db.models import AuditEntry, Message, MonthlySummary, OfficerRole, Report
+from server.db.models import AuditEntry, Message, MonthlySummary, OfficerRole, OfficerSession, Report
 from server.demo.keys import DemoKeys
 from server.summaries import formats, signing, store
 from tests.backup_support import REPLY, build, running
@@ -133,9 +138,18 @@ def test_a_restored_backup_is_a_working_system(
         for row in with_database(target, _summary_rows):
             formats.check_json(formats.to_json(store.document(row)))  # a copy a reader would check
 
+        sessions = OfficerSession.__tablename__
+        assert _manifest(out).tables[sessions].rows > 0  # the officers of ``build`` were signed in
+        assert f"{_manifest(out).tables[sessions].rows} console session(s) of the backup deleted" in (
+            restored.output.replace("\n", " ")
+        )
         again = tmp_path / "again.backup"
         assert _seda(target, "backup", "create", "--out", str(again)).exit_code == 0
-        assert _manifest(again).tables == _manifest(out).tables  # every table, value for value
+        assert _manifest(again).tables[sessions].rows == 0  # officers sign in again
+        # Every other table, value for value.
+        assert {n: t for n, t in _manifest(again).tables.items() if n != sessions} == {
+            n: t for n, t in _manifest(out).tables.items() if n != sessions
+        }
 
         with running(target, keys) as system:
             status = system.reporter.status(built.replied.token)
@@ -363,3 +377,170 @@ def test_a_database_behind_this_seda_s_schema_is_not_backed_up(tmp_path: Path) -
     assert answer.exit_code == 1
     assert "schema revision" in answer.output
     assert list(tmp_path.glob("old.backup*")) == []
+
+
+# -- a damaged audit chain, an anchor, a partial file left behind ----------------------------
+def _rewrite_entry(url: str, *, rehash: bool) -> None:
+    """Change the actor of the second newest audit entry in the SQLite file; with ``rehash``,
+    recompute every hash from there on, as a forger who knows the scheme would."""
+    path = url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        newest = db.execute("SELECT max(seq) FROM audit_log").fetchone()[0]
+        db.execute("UPDATE audit_log SET actor = 'someone-else' WHERE seq = ?", (newest - 1,))
+        if not rehash:
+            return
+        (prev,) = db.execute("SELECT prev_hash FROM audit_log WHERE seq = ?", (newest - 1,)).fetchone()
+        for seq in range(newest - 1, newest + 1):
+            entry = with_database(url, functools.partial(_entry, seq=seq))
+            actor = "someone-else" if seq == newest - 1 else entry.actor
+            digest = link_hash(
+                prev,
+                seq=seq,
+                at=entry.at,
+                actor=actor,
+                action=entry.action,
+                subject=entry.subject,
+                details=entry.details,
+            )
+            db.execute(
+                "UPDATE audit_log SET prev_hash = ?, entry_hash = ? WHERE seq = ?", (prev, digest, seq)
+            )
+            prev = digest
+
+
+def _audited(url: str, count: int = 3) -> None:
+    """Some audit entries, as officers' actions leave them."""
+
+    async def work(database: Database) -> None:
+        async with database.write_session() as session:
+            for n in range(count):
+                await append_audit(
+                    session, at=datetime.now(UTC), actor=f"officer:{n}", action="test.acted", subject="x"
+                )
+            await session.commit()
+
+    with_database(url, work)
+
+
+async def _entry(database: Database, seq: int) -> AuditEntry:
+    async with database.sessions() as session:
+        return (await session.scalars(select(AuditEntry).where(AuditEntry.seq == seq))).one()
+
+
+def test_a_broken_chain_is_backed_up_loudly_and_restored_only_when_accepted(
+    small: tuple[str, bytes, bytes], tmp_path: Path
+) -> None:
+    url, _, _ = small
+    _audited(url)
+    _rewrite_entry(url, rehash=False)
+    out = tmp_path / "broken.backup"
+    created = _seda(url, "backup", "create", "--out", str(out))
+    assert created.exit_code == 1
+    assert "AUDIT CHAIN BROKEN in the source database" in created.output
+    assert out.exists()  # kept: a copy of a damaged database is evidence
+    newest = _manifest(out).tables[AuditEntry.__tablename__].rows
+    checked = runner.invoke(cli, ["backup", "verify", str(out)], catch_exceptions=False)
+    assert checked.exit_code == 1
+    assert f"AUDIT CHAIN IS BROKEN at entry {newest - 1}" in checked.output.replace("\n", " ")
+
+    target_file = tmp_path / "target.db"
+    target = f"sqlite+aiosqlite:///{target_file}"
+    refused = _seda(target, "backup", "restore", str(out))
+    assert refused.exit_code == 1
+    assert "Restore refused" in refused.output
+    assert "audit chain verified" not in refused.output
+    assert not target_file.exists()  # refused before anything was made
+    with pytest.raises(AuditChainBrokenError):
+        _restore(target, out.read_bytes())
+    assert _rows(target) == 0
+
+    accepted = _seda(target, "backup", "restore", str(out), "--accept-broken-chain")
+    assert accepted.exit_code == 1
+    assert f"AUDIT CHAIN IS BROKEN at entry {newest - 1}" in accepted.output.replace("\n", " ")
+    assert "audit chain verified" not in accepted.output
+    assert _rows(target) == _rows(url)
+    assert _seda(target, "audit", "verify").exit_code == 1
+
+
+def test_an_anchor_catches_a_rewritten_and_rehashed_chain(
+    small: tuple[str, bytes, bytes], tmp_path: Path
+) -> None:
+    url, _, _ = small
+    _audited(url)
+    genuine = tmp_path / "genuine.backup"
+    assert _seda(url, "backup", "create", "--out", str(genuine)).exit_code == 0
+    anchor = _manifest(genuine).audit_head.anchor
+    good = runner.invoke(cli, ["backup", "verify", str(genuine), "--anchor", anchor], catch_exceptions=False)
+    assert good.exit_code == 0, good.output
+    assert "holds the anchored entry" in good.output
+    malformed = runner.invoke(cli, ["backup", "verify", str(genuine), "--anchor", "12:zz"])
+    assert malformed.exit_code == 2
+
+    _rewrite_entry(url, rehash=True)
+    forged = tmp_path / "forged.backup"
+    assert _seda(url, "backup", "create", "--out", str(forged)).exit_code == 0  # it recomputes
+    assert runner.invoke(cli, ["backup", "verify", str(forged)], catch_exceptions=False).exit_code == 0
+    caught = runner.invoke(cli, ["backup", "verify", str(forged), "--anchor", anchor], catch_exceptions=False)
+    assert caught.exit_code == 1
+    assert "does not hold the anchored entry" in caught.output
+    with pytest.raises(AnchorMismatchError), forged.open("rb") as file:
+        verify_backup(file, (int(anchor.split(":")[0]), bytes.fromhex(anchor.split(":")[1])))
+
+    target_file = tmp_path / "target.db"
+    target = f"sqlite+aiosqlite:///{target_file}"
+    refused = _seda(target, "backup", "restore", str(forged), "--anchor", anchor)
+    assert refused.exit_code == 1
+    assert "does not hold the anchored entry" in refused.output
+    assert not target_file.exists()
+    restored = _seda(target, "backup", "restore", str(genuine), "--anchor", anchor)
+    assert restored.exit_code == 0, restored.output
+    assert restored.stdout.strip().splitlines()[-1] == anchor
+
+
+def test_a_restore_that_does_not_hold_the_anchor_keeps_nothing(
+    small: tuple[str, bytes, bytes], tmp_path: Path
+) -> None:
+    _, data, _ = small
+    seq = int(_manifest_of(data).audit_head.seq)
+    target = f"sqlite+aiosqlite:///{tmp_path / 'target.db'}"
+    restoring.check_header(io.BytesIO(data))
+    migrate.upgrade(target)
+    with pytest.raises(AnchorMismatchError):
+        with_database(
+            target, lambda database: restoring.restore(database, io.BytesIO(data), anchor=(seq, bytes(32)))
+        )
+    assert _rows(target) == 0
+
+
+def _manifest_of(data: bytes) -> Manifest:
+    return verify_backup(io.BytesIO(data)).manifest
+
+
+def test_a_partial_file_left_by_a_killed_backup_is_removed_and_no_other_is(
+    small: tuple[str, bytes, bytes], tmp_path: Path
+) -> None:
+    url, data, _ = small
+    out = tmp_path / "next.backup"
+    partial = tmp_path / "next.backup.partial"
+    partial.write_bytes(data[: len(data) // 2])  # what a create killed half way leaves
+    made = _seda(url, "backup", "create", "--out", str(out))
+    assert made.exit_code == 0, made.output
+    assert not partial.exists()
+    assert _manifest(out).tables == _manifest_of(data).tables
+
+    other = tmp_path / "other.backup"
+    held = tmp_path / "other.backup.partial"
+    held.write_bytes(MAGIC)
+    with held.open("rb") as writing:  # a create still writing it holds its lock
+        fcntl.flock(writing.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = _seda(url, "backup", "create", "--out", str(other))
+    assert busy.exit_code == 1
+    assert "is writing OUT.partial now" in busy.output
+    assert held.read_bytes() == MAGIC
+
+    foreign = tmp_path / "notes.partial"
+    foreign.write_bytes(b"someone's notes")
+    refused = _seda(url, "backup", "create", "--out", str(tmp_path / "notes"))
+    assert refused.exit_code == 1
+    assert "not a backup this command left behind" in refused.output
+    assert foreign.read_bytes() == b"someone's notes"

@@ -20,11 +20,12 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from server.audit import parse_anchor
 from server.backup import restore as restoring
 from server.backup.dump import dump_to_file
-from server.backup.errors import BackupError
+from server.backup.errors import AuditChainBrokenError, BackupError
 from server.backup.stream import Manifest
-from server.backup.verify import verify_backup
+from server.backup.verify import Verified, verify_backup
 from server.db import migrate
 from server.db.engine import is_sqlite
 from server.db.lifecycle import Database
@@ -79,6 +80,25 @@ def _print_manifest(manifest: Manifest) -> None:
     console.print(f"Audit chain {state}; head {manifest.audit_head.anchor}")
 
 
+def _anchor(text: str | None) -> tuple[int, bytes] | None:
+    if text is None:
+        return None
+    try:
+        return parse_anchor(text)
+    except ValueError:
+        console.print("[red]--anchor must be SEQ:HASH as printed by `seda audit head`.[/red]")
+        raise typer.Exit(2) from None
+
+
+AnchorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--anchor",
+        help="SEQ:HASH recorded outside the database (`seda audit head`): the backup's chain must hold it.",
+    ),
+]
+
+
 @backup_cli.command("create")
 def create(out: Annotated[Path, typer.Option(help="The new backup file (never overwritten).")]) -> None:
     """Write a consistent backup of the whole database to a new file (mode 0600)."""
@@ -94,6 +114,14 @@ def create(out: Annotated[Path, typer.Option(help="The new backup file (never ov
         ),
     )
     _print_manifest(manifest)
+    if not manifest.audit_head.intact:
+        # Written all the same: a copy of a damaged database is evidence worth keeping.
+        console.print(
+            f"[bold red]AUDIT CHAIN BROKEN in the source database[/bold red]: it verifies only up to"
+            f" entry {manifest.audit_head.seq}; the database was altered. The backup was written to"
+            f" {escape(str(out))} as it is; run `seda audit verify` and see docs/OPERATIONS.md."
+        )
+        raise typer.Exit(1)
     console.print(
         f"[green]Backup written[/green] to {escape(str(out))}"
         " (mode 0600: it is as sensitive as the database). Record the audit head elsewhere:"
@@ -102,37 +130,75 @@ def create(out: Annotated[Path, typer.Option(help="The new backup file (never ov
 
 
 @backup_cli.command("verify")
-def verify(file: Annotated[Path, typer.Argument(help="A backup file.")]) -> None:
+def verify(file: Annotated[Path, typer.Argument(help="A backup file.")], anchor: AnchorOption = None) -> None:
     """Check a backup without a database: structure, counts, hashes and its audit chain."""
+    expected = _anchor(anchor)
 
-    def work() -> Manifest:
+    def work() -> Verified:
         with file.open("rb") as stream:
-            return verify_backup(stream)[1]
+            return verify_backup(stream, expected)
 
-    manifest = _guarded("Verification", work)
-    _print_manifest(manifest)
+    verified = _guarded("Verification", work)
+    _print_manifest(verified.manifest)
+    if verified.first_bad_seq is not None:
+        console.print(
+            f"[bold red]The backup is whole, but its AUDIT CHAIN IS BROKEN at entry"
+            f" {verified.first_bad_seq}[/bold red]: the database it was made from was altered."
+        )
+        raise typer.Exit(1)
     console.print("[green]The backup is whole and its audit chain recomputes to its head.[/green]")
+    if expected:
+        console.print(f"[green]It holds the anchored entry {expected[0]}.[/green]")
 
 
 @backup_cli.command("restore")
-def restore(file: Annotated[Path, typer.Argument(help="A backup file.")]) -> None:
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup file.")],
+    anchor: AnchorOption = None,
+    accept_broken_chain: Annotated[
+        bool,
+        typer.Option(
+            "--accept-broken-chain",
+            help="Restore a backup whose audit chain is broken (to examine it); exits 1 all the same.",
+        ),
+    ] = False,
+) -> None:
     """Restore a backup into the empty database SEDA_DATABASE_URL names (migrated to head first)."""
     settings = _settings()
     url = settings.database_url
+    expected = _anchor(anchor)
 
     def work() -> restoring.Restored:
         with file.open("rb") as stream:
             restoring.check_header(stream)
         with file.open("rb") as stream:
-            verify_backup(stream)  # the whole file first: a damaged one is refused before any write
+            # The whole file first: a damaged, broken or unanchored one is refused before any write.
+            verified = verify_backup(stream, expected)
+        if verified.first_bad_seq is not None and not accept_broken_chain:
+            raise AuditChainBrokenError(verified.first_bad_seq)
         _with_database(url, restoring.require_empty)  # before migrating anything
         migrate.upgrade(url)
         with file.open("rb") as stream:
-            return _with_database(url, lambda db: restoring.restore(db, stream))
+            return _with_database(
+                url,
+                lambda db: restoring.restore(
+                    db, stream, anchor=expected, accept_broken_chain=accept_broken_chain
+                ),
+            )
 
     restored = _guarded("Restore", work)
     for name, count in restored.tables.items():
         console.print(f"  {name}: {count}")
+    console.print(
+        f"{restored.sessions_ended} console session(s) of the backup deleted: officers sign in again."
+    )
+    if restored.first_bad_seq is not None:
+        console.print(
+            f"[bold red]Restored {sum(restored.tables.values())} rows of a database whose AUDIT CHAIN IS"
+            f" BROKEN at entry {restored.first_bad_seq}[/bold red] (--accept-broken-chain). Do not run it"
+            " as the live system before the break is explained."
+        )
+        raise typer.Exit(1)
     console.print(
         f"[green]Restored[/green] {sum(restored.tables.values())} rows; audit chain verified,"
         f" {restored.audit_entries} entries, head {restored.audit_head}."

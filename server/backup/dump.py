@@ -9,7 +9,9 @@ whatever the size of the database. Nothing is decrypted: columns are copied as s
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
+import stat
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
@@ -20,8 +22,13 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from server.audit import ChainedEntry, ChainVerifier
-from server.backup.errors import BackupExistsError, SourceNotCurrentError
-from server.backup.stream import FORMAT_VERSION, AuditHead, BackupWriter, Header, Manifest
+from server.backup.errors import (
+    BackupExistsError,
+    BackupInProgressError,
+    PartialExistsError,
+    SourceNotCurrentError,
+)
+from server.backup.stream import FORMAT_VERSION, MAGIC, AuditHead, BackupWriter, Header, Manifest
 from server.db import migrate
 from server.db.base import Base
 from server.db.models import AuditEntry
@@ -98,26 +105,62 @@ async def dump(engine: AsyncEngine, file: BinaryIO, now: datetime) -> Manifest:
 
 async def dump_to_file(engine: AsyncEngine, out: Path, now: datetime) -> Manifest:
     """Write a backup to the new file ``out`` with mode 0600 (it holds what the database
-    holds). It is written under a temporary name and appears under ``out`` only complete and
-    on disk; an existing file is never overwritten."""
+    holds). It is written under a temporary name, locked while it is written, and appears under
+    ``out`` only complete and on disk; an existing file is never overwritten."""
     if await asyncio.to_thread(out.exists):
         raise BackupExistsError
     partial = out.with_name(out.name + ".partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    descriptor = _open_partial(partial)
     try:
         with os.fdopen(descriptor, "wb") as file:
             manifest = await dump(engine, file, now)
             file.flush()
             os.fsync(file.fileno())
-        try:
-            os.link(partial, out)  # fails rather than replace a file made meanwhile
-        except FileExistsError:
-            raise BackupExistsError from None
+            try:
+                os.link(partial, out)  # fails rather than replace a file made meanwhile
+            except FileExistsError:
+                raise BackupExistsError from None
     finally:
         with suppress(FileNotFoundError):
             partial.unlink()
     _sync_directory(out.parent)
     return manifest
+
+
+def _open_partial(partial: Path) -> int:
+    """A new ``OUT.partial``, locked (``flock``) for as long as it is written. One a killed
+    ``backup create`` left behind (nobody holds its lock) is removed first."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        descriptor = os.open(partial, flags, 0o600)
+    except FileExistsError:
+        _remove_stale(partial)
+        descriptor = os.open(partial, flags, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return descriptor
+
+
+def _remove_stale(partial: Path) -> None:
+    """Remove ``partial`` if it is what a killed ``backup create`` leaves: a regular file of
+    this user that nobody holds locked, empty or starting as a backup does. Anything else is
+    not ours to delete."""
+    try:
+        descriptor = os.open(partial, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:  # a symbolic link, or not readable
+        raise PartialExistsError from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise PartialExistsError
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupInProgressError from None
+        if not MAGIC.startswith(os.read(descriptor, len(MAGIC))):
+            raise PartialExistsError
+        partial.unlink()  # under its lock, so no running create is writing it
+    finally:
+        os.close(descriptor)
 
 
 def _sync_directory(folder: Path) -> None:

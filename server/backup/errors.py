@@ -52,3 +52,35 @@ class RestoreMismatchError(BackupError):
 
 class BackupExistsError(BackupError):
     message = "the output file exists: choose another name (a backup never overwrites a file)"
+
+
+class AuditChainBrokenError(BackupError):
+    """The backup's audit chain does not verify: the database it was made from was altered."""
+
+    def __init__(self, first_bad_seq: int | None) -> None:
+        super().__init__()
+        self.first_bad_seq = first_bad_seq
+
+    def __str__(self) -> str:
+        return (
+            f"the backup's audit chain is BROKEN at entry {self.first_bad_seq}: the database it was made"
+            " from was altered. Restore it only to examine it, with --accept-broken-chain"
+        )
+
+
+class AnchorMismatchError(BackupError):
+    message = (
+        "the backup's audit chain does not hold the anchored entry (SEQ:HASH): it was cut or rewritten;"
+        " use another copy"
+    )
+
+
+class PartialExistsError(BackupError):
+    message = (
+        "OUT.partial exists and is not a backup this command left behind: move it away, then run the"
+        " backup again"
+    )
+
+
+class BackupInProgressError(BackupError):
+    message = "another `seda backup create` is writing OUT.partial now: wait for it, or choose another name"

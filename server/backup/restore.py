@@ -1,10 +1,13 @@
 """Restoring a backup into an empty database at the same schema revision, in one transaction.
 
 The rows are inserted as they are read; only when the whole file has been read and every
-count and hash matched its manifest, the sequences are reset (PostgreSQL), the row counts
-are checked against the manifest again, and the audit chain verifies to the head the
-manifest recorded, is the transaction committed. Anything else rolls it back: the database
-stays as empty as it was.
+count and hash matched its manifest, the row counts are checked against the manifest again,
+the audit chain verifies to the head the manifest recorded (and is intact, unless a broken one
+is accepted explicitly, and holds the operator's anchor when one is given), are the console
+sessions deleted (officers sign in again), the sequences reset (PostgreSQL) and the
+transaction committed. Anything else rolls it back: no row is kept. (PostgreSQL's ``setval``
+is not transactional: a failure after the sequences were reset, such as the commit itself,
+can leave them advanced; harmless, as ids are only ever taken from them.)
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from collections.abc import Callable, Sequence
 from typing import Any, BinaryIO
 
 import msgspec
-from sqlalchemy import Integer, Table, func, insert, inspect, literal_column, select, table, text
+from sqlalchemy import Integer, Table, delete, func, insert, inspect, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from server.audit import verify_stored_chain
+from server.audit import stored_hash_at, verify_stored_chain
 from server.backup.dump import backup_tables
 from server.backup.errors import (
+    AnchorMismatchError,
+    AuditChainBrokenError,
     BackupDamagedError,
     BackupFormatError,
     RestoreMismatchError,
@@ -29,6 +34,7 @@ from server.backup.errors import (
 from server.backup.stream import Header, Manifest, Rows, TableStart, read_frames, read_header
 from server.db import migrate
 from server.db.lifecycle import Database
+from server.db.models import OfficerSession
 
 _VERSION_TABLE = "alembic_version"
 
@@ -39,6 +45,8 @@ class Restored(msgspec.Struct, frozen=True):
     tables: dict[str, int]
     audit_entries: int
     audit_head: str
+    sessions_ended: int  # console sessions of the backup, deleted: officers sign in again
+    first_bad_seq: int | None  # the first broken audit entry (a broken chain accepted)
 
 
 def check_header(file: BinaryIO) -> Header:
@@ -155,14 +163,21 @@ async def _counts(session: AsyncSession) -> dict[str, int]:
     }
 
 
-async def restore(database: Database, file: BinaryIO) -> Restored:
-    """Restore the backup in ``file`` into the (migrated, empty) database, all or nothing."""
+async def restore(
+    database: Database,
+    file: BinaryIO,
+    *,
+    anchor: tuple[int, bytes] | None = None,
+    accept_broken_chain: bool = False,
+) -> Restored:
+    """Restore the backup in ``file`` into the (migrated, empty) database, all or nothing. A
+    backup whose audit chain is broken is refused unless ``accept_broken_chain``; with
+    ``anchor`` the restored chain must hold that entry with that hash."""
     async with database.write_session() as session:
         connection = await session.connection()
         if not await is_empty(connection):
             raise TargetNotEmptyError
         manifest = await _insert_all(session, file)
-        await _reset_sequences(connection)
         counts = await _counts(session)
         chain = await verify_stored_chain(session)
         expected = {name: summary.rows for name, summary in manifest.tables.items()}
@@ -171,5 +186,21 @@ async def restore(database: Database, file: BinaryIO) -> Restored:
             raise RestoreMismatchError
         if chain.ok != head.intact:
             raise RestoreMismatchError
+        if not chain.ok and not accept_broken_chain:
+            raise AuditChainBrokenError(chain.first_bad_seq)
+        if anchor is not None and (
+            chain.checked < anchor[0] or await stored_hash_at(session, anchor[0]) != anchor[1]
+        ):
+            raise AnchorMismatchError
+        # A restored session would let whoever held its cookie in again, on a system that may
+        # be another one now: every officer signs in afresh.
+        await session.execute(delete(OfficerSession))
+        await _reset_sequences(connection)  # last: setval is not rolled back
         await session.commit()
-    return Restored(tables=counts, audit_entries=chain.checked, audit_head=f"{chain.checked}:{head.hash}")
+    return Restored(
+        tables=counts,
+        audit_entries=chain.checked,
+        audit_head=f"{chain.checked}:{head.hash}",
+        sessions_ended=counts[OfficerSession.__tablename__],
+        first_bad_seq=chain.first_bad_seq,
+    )

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from server.console.cli import console, database_work
 from server.db.lifecycle import Database
-from server.retention.purge import purge, purgeable
+from server.retention.purge import checkpoint_owed, purge, purgeable
 from server.settings import SettingsError, settings_from_env
 
 retention_cli = typer.Typer(help="Retention of closed cases (SEDA_RETENTION_DAYS).", no_args_is_help=True)
@@ -43,10 +43,16 @@ def purge_command(
         console.print(f"{count} closed case(s) would be purged (dry run: nothing changed).")
         return
 
-    async def work(database: Database, now: datetime) -> int:
-        return await purge(database, now=now, days=days)
+    async def work(database: Database, now: datetime) -> tuple[int, bool]:
+        return await purge(database, now=now, days=days), checkpoint_owed(database)
 
-    count = database_work(work)
+    count, owed = database_work(work)
     console.print(
         f"[green]{count} closed case(s) purged[/green]; each is recorded as report.purged in the audit log."
     )
+    if owed:
+        console.print(
+            "[yellow]A reader kept the SQLite WAL checkpoint from completing:[/yellow] the purged"
+            " bytes may still be in the database files until a later pass (the server's retention"
+            " job, or this command run again) completes it."
+        )

@@ -1,8 +1,10 @@
 """Purging closed cases after the retention period (docs/OPERATIONS.md "Retention").
 
-A report is purged when it is closed by every body that held it, nothing has happened to it
-(no status event, no message) for ``SEDA_RETENTION_DAYS`` days, no retaliation watch runs,
-no close request waits, its box opening (if it was a letter) is closed, and the monthly
+A report is purged when it is closed by every body that holds it (``reports.status`` and
+every recipient's own state: a retaliation follow-up on a closed case adds bodies that hold it
+open), nothing has happened to it for ``SEDA_RETENTION_DAYS`` days (no status event, message,
+protection measure, body added, acknowledgement or escrowed wrap released), no retaliation
+watch runs, no close request waits, its box opening (if it was a letter) is closed, and the monthly
 summaries of every month it was active in are stored: the summaries are the statistics that
 outlive it, so nothing else of it is kept. Purging deletes the report row (ciphertext, routing
 envelope, lookup verifier, tags) and every row that hangs off it: recipients and their wraps,
@@ -11,12 +13,18 @@ their chunks, its box letter entry and its claimed slip. The audit log keeps its
 gains one, ``report.purged``, with the report id and the hour it closed.
 
 Each batch is one transaction; on PostgreSQL the pass takes an advisory lock the other
-processes skip, and rows an officer is writing are left for the next pass. A purged report
-is no longer a candidate, so any number of passes, anywhere, purge each report once.
+processes skip, and rows an officer is writing are left for the next pass. The candidates are
+locked, then checked again in a new statement: under READ COMMITTED that sees every write
+committed before the lock, and every writer to a case (a follow-up, a reply, any console
+action) takes the report's row lock first, so a follow-up acknowledged while the candidates
+were read keeps its case. A purged report is no longer a candidate, so any number of passes,
+anywhere, purge each report once. On SQLite the pass ends with a WAL checkpoint that never
+waits: one a reader prevents is tried again by every later pass (``_checkpoint``).
 """
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,8 +50,11 @@ from server.db.models import (
     Upload,
     UploadChunk,
 )
+from server.logging import get_logger
 from server.summaries import months
 from server.summaries.model import ScopeLevel, parse_month
+
+log = get_logger("seda.retention")
 
 _JOB_LOCK = 0x73656463  # "sedc": the retention job's PostgreSQL advisory lock
 BATCH = 200
@@ -75,9 +86,26 @@ async def _summarised_until(session: AsyncSession) -> datetime | None:
     return None if newest is None else months.window(*parse_month(newest))[1]
 
 
+def _later_activity(cutoff: datetime) -> list[Any]:
+    """Whatever happened to a report at or after ``cutoff``, each hour column that records it."""
+    recipient = ReportRecipient.report_id == Report.id
+    return [
+        exists().where(StatusEvent.report_id == Report.id, StatusEvent.at_hour >= cutoff),
+        exists().where(Message.report_id == Report.id, Message.at_hour >= cutoff),
+        exists().where(ProtectionMeasure.report_id == Report.id, ProtectionMeasure.at_hour >= cutoff),
+        exists().where(recipient, ReportRecipient.added_hour >= cutoff),
+        exists().where(recipient, ReportRecipient.acknowledged_hour >= cutoff),
+        exists().where(EscrowWrap.report_id == Report.id, EscrowWrap.released_hour >= cutoff),
+    ]
+
+
 def _candidates(now: datetime, cutoff: datetime) -> Any:
-    later_event = exists().where(StatusEvent.report_id == Report.id, StatusEvent.at_hour >= cutoff)
-    later_message = exists().where(Message.report_id == Report.id, Message.at_hour >= cutoff)
+    later_event, later_message, *later_other = _later_activity(cutoff)
+    # A body that still holds the case (one added by a retaliation follow-up after closing,
+    # waiting for its key) keeps it, whatever ``reports.status`` says.
+    held_open = exists().where(
+        ReportRecipient.report_id == Report.id, ReportRecipient.state != ReportStatus.CLOSED
+    )
     waiting_close = exists().where(CloseRequest.report_id == Report.id)
     open_opening = exists().where(
         BoxLetter.report_id == Report.id,
@@ -92,6 +120,8 @@ def _candidates(now: datetime, cutoff: datetime) -> Any:
             Report.received_hour < cutoff,
             ~later_event,
             ~later_message,
+            *(~activity for activity in later_other),
+            ~held_open,
             ~waiting_close,
             ~open_opening,
         )
@@ -149,6 +179,27 @@ async def _purge_one(session: AsyncSession, report_id: Any, now: datetime) -> No
     )
 
 
+async def _lock(session: AsyncSession, ids: list[Any]) -> list[Any]:
+    """PostgreSQL: lock the candidates' report rows, skipping those a writer holds now (the
+    next pass takes them). SQLite: the write transaction already excludes every writer."""
+    if not ids or session.get_bind().dialect.name != "postgresql":
+        return ids
+    locked = await session.scalars(
+        select(Report.id).where(Report.id.in_(ids)).with_for_update(skip_locked=True)
+    )
+    return list(locked)
+
+
+async def _still_candidates(
+    session: AsyncSession, now: datetime, cutoff: datetime, ids: list[Any]
+) -> list[Any]:
+    """The locked reports that still qualify, checked in a statement of its own: its snapshot
+    is newer than the lock, so it sees a follow-up that committed before the lock was taken."""
+    if not ids:
+        return []
+    return list(await session.scalars(_candidates(now, cutoff).where(Report.id.in_(ids))))
+
+
 async def _purge_batch(database: Database, now: datetime, days: int) -> int | None:
     """One transaction: up to ``BATCH`` reports purged; None when another process holds the lock."""
     async with database.write_session() as session:
@@ -164,14 +215,16 @@ async def _purge_batch(database: Database, now: datetime, days: int) -> int | No
         cutoff = await _cutoff(session, now, days)
         if cutoff is None:
             return 0
-        query = _candidates(now, cutoff).limit(BATCH)
-        if postgresql:
-            query = query.with_for_update(skip_locked=True, of=Report)
-        ids = list(await session.scalars(query))
+        found = list(await session.scalars(_candidates(now, cutoff).limit(BATCH)))
+        ids = await _still_candidates(session, now, cutoff, await _lock(session, found))
         for report_id in ids:
             await _purge_one(session, report_id, now)
         await session.commit()
         return len(ids)
+
+
+# SQLite databases of this process with purged pages not yet checkpointed out of the WAL.
+_checkpoint_owed: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 async def purge(database: Database, *, now: datetime, days: int) -> int:
@@ -183,15 +236,42 @@ async def purge(database: Database, *, now: datetime, days: int) -> int:
         total += count
         if count < BATCH:
             break
-    if total and database.engine.dialect.name == "sqlite":
-        await _checkpoint(database)
+    if database.engine.dialect.name == "sqlite":
+        await _settle_checkpoint(database, owed=bool(total))
     return total
 
 
-async def _checkpoint(database: Database) -> None:
+async def _settle_checkpoint(database: Database, *, owed: bool) -> None:
+    """Checkpoint on every pass (cheap when there is nothing to copy, and it also completes one
+    another process could not); log, by event name only, each pass that a checkpoint owed for
+    purged rows could not complete."""
+    if owed:
+        _checkpoint_owed.add(database)
+    if await _checkpoint(database):
+        _checkpoint_owed.discard(database)
+    elif database in _checkpoint_owed:
+        log.warning("retention_checkpoint_busy")
+
+
+def checkpoint_owed(database: Database) -> bool:
+    """Whether purged pages of ``database`` may still be in its files (a reader prevented the
+    checkpoint; the next pass tries again)."""
+    return database in _checkpoint_owed
+
+
+async def _checkpoint(database: Database) -> bool:
     """Copy the zeroed pages into the database file and empty the WAL, so the purged bytes
-    are gone from both files (a reader holding an old snapshot can delay it to later)."""
+    are gone from both files; False when a reader of an older snapshot or a writer prevented
+    it. It never waits (busy_timeout 0 for it alone): a TRUNCATE checkpoint that waits holds
+    back every new writer meanwhile."""
     async with database.engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
-        await cursor.close()
+        raw = (await connection.get_raw_connection()).driver_connection
+        async with raw.execute("PRAGMA busy_timeout") as cursor:  # type: ignore[union-attr]
+            (timeout,) = await cursor.fetchone()
+        try:
+            await raw.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            async with raw.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:  # type: ignore[union-attr]
+                busy, _, _ = await cursor.fetchone()
+        finally:
+            await raw.execute(f"PRAGMA busy_timeout={int(timeout)}")  # type: ignore[union-attr]
+    return not busy

@@ -24,6 +24,9 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=10000",
+    # Deleted content (a purged case, an erased slip record) is overwritten, not left in free
+    # pages, whatever the SQLite build's default (Debian's is on; others are off).
+    "PRAGMA secure_delete=ON",
 )
 
 

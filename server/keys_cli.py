@@ -20,7 +20,7 @@ from rich.markup import escape
 
 import crypto
 from crypto.directory import decode_signed, encode_signed
-from crypto.primitives import key_id
+from crypto.primitives import key_id, xwing_public
 from routing.errors import PolicyError
 from routing.policy import parse_policy
 
@@ -163,6 +163,11 @@ def rotate_body_key(  # noqa: PLR0917 (typer maps each parameter to a command-li
     if new_key == entry.public_key:
         console.print("[red]That is the body's current key: a rotation needs a new one.[/red]")
         raise typer.Exit(1)
+    if any(other.public_key == new_key for other in renewed.bodies if other.body != body):
+        # Two bodies sharing a key read each other's reports; the fingerprint check at the
+        # ceremony compares with the administrator's own device and would not notice.
+        console.print("[red]That key belongs to another body in the directory.[/red]")
+        raise typer.Exit(1)
     _write_new(out, msgspec.json.encode(renewed))
     typer.echo(
         f"directory serial {renewed.serial}: {body} key {entry.key_id.hex()} → {key_id(new_key).hex()}"
@@ -175,8 +180,7 @@ def rotate_body_key(  # noqa: PLR0917 (typer maps each parameter to a command-li
 def _replace_key(
     current: crypto.KeyDirectory, entry: crypto.DirectoryEntry, new_key: bytes, now: datetime, days: int
 ) -> crypto.KeyDirectory:
-    if len(new_key) != len(entry.public_key):
-        raise ValueError("not an X-Wing public key")
+    xwing_public(new_key)  # KeyFormatError unless it is a loadable X-Wing public key
     replaced = msgspec.structs.replace(entry, public_key=new_key, key_id=key_id(new_key))
     return msgspec.structs.replace(
         current,

@@ -305,6 +305,15 @@ def test_the_ceremony_command_refuses_what_is_not_a_rotation_and_changes_nothing
     assert run(body="no-such-body") == 1
     assert run(key=current) == 1  # the key it has already
     assert run(key=fresh[:-1]) == 1  # not an X-Wing public key
+    assert run(key=b"\xff" * len(fresh)) == 1  # the right size, but no key HPKE could seal to
+    another = next(
+        e
+        for e in crypto.verify_directory(
+            decode_signed(published), world.keys.root_public, now=world.clock()
+        ).bodies
+        if e.body != DG
+    )
+    assert run(key=another.public_key) == 1  # another body's key: they would read each other's
     assert run(root_public=other_root) == 1  # the directory does not verify against this root
     assert not (tmp_path / "next.json").exists()
     assert run() == 0

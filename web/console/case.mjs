@@ -38,8 +38,13 @@ export async function openCase(api, keys, reportId, currentKeyId = null) {
     }
     messages.push({ ...item, text });
   }
-  const current = (currentKeyId && keys.bodySeeds.get(currentKeyId)) || seed;
-  return { data, opened, seed, threadKey, messages, bodyPublic: (await publicKeyOf(current)).publicKey };
+  // The body's current key only if this device holds its seed: a grant opens only to the seed
+  // of its own key id, so the server cannot make the page seal to (or vouch for) a key it
+  // chose. Never the report's older key instead: what is sealed now goes to the current key.
+  const holdsCurrent = Boolean(currentKeyId && keys.bodySeeds.has(currentKeyId));
+  const current = currentKeyId ? keys.bodySeeds.get(currentKeyId) : seed;
+  const bodyPublic = current ? (await publicKeyOf(current)).publicKey : null;
+  return { data, opened, seed, threadKey, messages, bodyPublic, holdsCurrent };
 }
 
 // After the body's key was rotated (PROTOCOL.md §6.1) the reporter's device knows the body
@@ -49,6 +54,7 @@ export async function openCase(api, keys, reportId, currentKeyId = null) {
 export async function retagAfterRotation(api, kase, currentKeyId) {
   const { data, opened, threadKey } = kase;
   if (!opened || !threadKey || !currentKeyId || data.rekey_key_id === currentKeyId) return false;
+  if (!kase.holdsCurrent) return false; // vouch only for a key of this officer's own body
   if (data.envelope.recipients.some((wrap) => wrap.key_id === currentKeyId)) return false;
   const tag = await rekeyTag(threadKey, opened.context, currentKeyId);
   await api.send(`/console/api/reports/${data.report_id}/rekey-tag`, { key_id: currentKeyId, tag: toBase64(tag) });
@@ -58,6 +64,7 @@ export async function retagAfterRotation(api, kase, currentKeyId) {
 
 function seal(kase, kind, recipients, text, fields = {}) {
   if (!kase.threadKey) throw new TypeError("this report has no thread key: nobody can be answered");
+  if (!kase.bodyPublic) throw new TypeError("this device does not hold the body's current key");
   return sealMessage({
     kind,
     reportId: kase.data.report_id,

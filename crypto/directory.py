@@ -168,6 +168,9 @@ def _check_entries(directory: KeyDirectory) -> None:
             raise EnvelopeFormatError("a directory entry's key id does not match its key")
     if len({entry.body for entry in directory.bodies}) != len(directory.bodies):
         raise EnvelopeFormatError("a body appears twice in the directory")
+    # Two bodies with one key would read each other's reports (a slip at a ceremony, say).
+    if len({entry.key_id for entry in directory.bodies}) != len(directory.bodies):
+        raise EnvelopeFormatError("two bodies share a key in the directory")
     provinces = {institution.code: institution.province for institution in directory.institutions}
     if len(provinces) != len(directory.institutions):
         raise EnvelopeFormatError("an institution appears twice in the directory")

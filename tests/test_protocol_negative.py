@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import crypto
+from crypto.directory import encode_directory, sign_document
 from crypto.keys import new_seed
 from crypto.primitives import hkdf, seal_once
 
@@ -309,3 +310,20 @@ def test_error_messages_never_carry_secrets() -> None:
     assert token.digits not in repr(token)
     secrets = crypto.derive_from_token(token, crypto.Argon2Params(memory_kib=64, iterations=1))
     assert secrets.lookup_secret.hex() not in repr(secrets)
+
+
+def test_a_directory_where_two_bodies_share_a_key_is_neither_signed_nor_verified() -> None:
+    case = VECTORS["directory"]
+    signed = msgspec.convert(case["signed"], crypto.SignedDocument, strict=False)
+    root = bytes.fromhex(case["root_public_key"])
+    now = datetime.fromisoformat(case["valid_at"])
+    directory = crypto.verify_directory(signed, root, now=now)
+    first, second, *rest = directory.bodies
+    shared = msgspec.structs.replace(second, public_key=first.public_key, key_id=first.key_id)
+    sharing = msgspec.structs.replace(directory, bodies=[first, shared, *rest])
+    with pytest.raises(crypto.CryptoError):
+        crypto.sign_directory(sharing, new_seed())
+    root_seed = new_seed()
+    forged = sign_document("directory", encode_directory(sharing), root_seed)
+    with pytest.raises(crypto.SignatureError):
+        crypto.verify_directory(forged, crypto.root_public_key(root_seed), now=now)

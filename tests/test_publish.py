@@ -68,7 +68,10 @@ def test_publishing_refuses_a_wrong_root_an_old_serial_and_unknown_bodies(seeded
     newer = resign(keys, directory, serial=directory.serial + 1)
     assert try_publish(url, newer, crypto.root_public_key(crypto.new_seed())).startswith("refused")
     assert try_publish(url, resign(keys, directory), keys.root_public).startswith("refused")
-    stranger = msgspec.structs.replace(directory.bodies[0], body="no-such-body")
+    fresh = crypto.public_key_of(crypto.new_seed())
+    stranger = msgspec.structs.replace(
+        directory.bodies[0], body="no-such-body", public_key=fresh.public_key, key_id=fresh.key_id
+    )
     unknown = resign(keys, directory, serial=directory.serial + 1, bodies=[*directory.bodies, stranger])
     assert try_publish(url, unknown, keys.root_public).startswith("refused")
     assert try_publish(url, b"{}", keys.root_public).startswith("refused")

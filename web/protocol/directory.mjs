@@ -69,6 +69,8 @@ export async function verifyDirectory(signed, pinnedRootPublic, { now, minSerial
     check(Array.isArray(directory.bodies) && directory.bodies.length <= 10000);
     for (const entry of directory.bodies) await checkEntry(entry);
     check(new Set(directory.bodies.map((e) => e.body)).size === directory.bodies.length);
+    // Two bodies with one key would read each other's reports (as in crypto/directory.py).
+    check(new Set(directory.bodies.map((e) => e.key_id)).size === directory.bodies.length);
     const institutions = directory.institutions ?? [];
     check(Array.isArray(institutions) && institutions.length <= 10000);
     const provinces = new Map();
